@@ -1,0 +1,155 @@
+"""Create, list and delete named network namespaces, the way iproute2 does.
+
+Owns: the lifetime of ``/run/netns/<name>`` bind mounts. A namespace made here
+is indistinguishable from one made by ``ip netns add``, costs no process, and
+is made on a short-lived thread so the caller's own namespace never changes.
+Does not own: running programs inside a namespace (``runner``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+import socket
+import struct
+import threading
+from collections.abc import Callable
+
+from vnetkit.errors import AlreadyExists, NotFound, OperationError, PermissionDenied
+from vnetkit.exec import _linux
+from vnetkit.exec.runner import NETNS_RUN_DIR, SystemRunner, default_runner, netns_path
+
+__all__ = ["create", "delete", "exists", "list_names"]
+
+_SIOCGIFFLAGS = 0x8913
+_SIOCSIFFLAGS = 0x8914
+_IFF_UP = 0x1
+
+_run_dir_ready = False
+_run_dir_lock = threading.Lock()
+
+
+def _ensure_run_dir() -> None:
+    """Make /run/netns a shared mount point, as ``ip netns add`` does."""
+    global _run_dir_ready  # noqa: PLW0603 - once per process, like iproute2's flag
+    with _run_dir_lock:
+        if _run_dir_ready:
+            return
+        os.makedirs(NETNS_RUN_DIR, mode=0o755, exist_ok=True)
+        try:
+            _linux.mount("", NETNS_RUN_DIR, "none", _linux.MS_SHARED | _linux.MS_REC)
+        except OSError as exc:
+            if exc.errno != errno.EINVAL:
+                raise
+            # Not a mount point yet: bind it onto itself, then make it shared.
+            _linux.mount(NETNS_RUN_DIR, NETNS_RUN_DIR, "none", _linux.MS_BIND | _linux.MS_REC)
+            _linux.mount("", NETNS_RUN_DIR, "none", _linux.MS_SHARED | _linux.MS_REC)
+        _run_dir_ready = True
+
+
+def _set_loopback_up() -> None:
+    """Bring ``lo`` up in the calling thread's namespace."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        req = struct.pack("16sH14x", b"lo", 0)
+        flags = struct.unpack("16sH14x", fcntl.ioctl(sock, _SIOCGIFFLAGS, req))[1]
+        fcntl.ioctl(sock, _SIOCSIFFLAGS, struct.pack("16sH14x", b"lo", flags | _IFF_UP))
+
+
+def _on_fresh_thread(fn: Callable[[], None]) -> None:
+    """Run ``fn`` on a thread of its own, re-raising what it raised."""
+    failure: list[BaseException] = []
+
+    def body() -> None:
+        try:
+            fn()
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller
+            failure.append(exc)
+
+    thread = threading.Thread(target=body, name="vnetkit-netns-create")
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]
+
+
+def create(name: str, *, loopback_up: bool = True) -> None:
+    """Create network namespace ``name`` (``lo`` up unless told otherwise).
+
+    Raises ``AlreadyExists`` if the name is taken, ``PermissionDenied`` without
+    CAP_SYS_ADMIN. A failure leaves no file behind.
+    """
+    path = netns_path(name)
+    try:
+        _ensure_run_dir()
+        fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_EXCL, 0)
+    except FileExistsError:
+        raise AlreadyExists(f"create network namespace {name!r}: it already exists") from None
+    except PermissionError:
+        raise PermissionDenied(
+            f"create network namespace {name!r}: CAP_SYS_ADMIN is needed (run as root)"
+        ) from None
+    os.close(fd)
+
+    def build() -> None:
+        _linux.unshare(_linux.CLONE_NEWNET)
+        _linux.mount(f"/proc/self/task/{threading.get_native_id()}/ns/net", path, "none", _linux.MS_BIND)
+        if loopback_up:
+            _set_loopback_up()
+
+    try:
+        _on_fresh_thread(build)
+    except OSError as exc:
+        _remove(path)
+        if exc.errno in (errno.EPERM, errno.EACCES):
+            raise PermissionDenied(
+                f"create network namespace {name!r}: CAP_SYS_ADMIN is needed (run as root)"
+            ) from None
+        raise OperationError(f"create network namespace {name!r}: {exc.strerror}") from None
+
+
+def _remove(path: str) -> None:
+    try:
+        _linux.umount2(path, _linux.MNT_DETACH)
+    except OSError as exc:
+        if exc.errno not in (errno.EINVAL, errno.ENOENT):
+            raise
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+
+
+def delete(name: str, *, runner: SystemRunner | None = None) -> None:
+    """Delete network namespace ``name``; ``NotFound`` if it does not exist.
+
+    The default runner's worker in the namespace ends first (a thread left
+    inside would keep the namespace alive, unseen); pass any other
+    SystemRunner that worked there so its worker ends too.
+    """
+    path = netns_path(name)
+    default_runner().release(name)
+    if runner is not None:
+        runner.release(name)
+    if not os.path.exists(path):
+        raise NotFound(f"delete network namespace {name!r}: it does not exist")
+    try:
+        _remove(path)
+    except PermissionError:
+        raise PermissionDenied(
+            f"delete network namespace {name!r}: CAP_SYS_ADMIN is needed (run as root)"
+        ) from None
+    except OSError as exc:
+        raise OperationError(f"delete network namespace {name!r}: {exc.strerror}") from None
+
+
+def exists(name: str) -> bool:
+    """True if namespace ``name`` exists."""
+    return os.path.exists(netns_path(name))
+
+
+def list_names() -> list[str]:
+    """Names of all named network namespaces, sorted."""
+    try:
+        return sorted(os.listdir(NETNS_RUN_DIR))
+    except FileNotFoundError:
+        return []

@@ -1,0 +1,255 @@
+"""Run programs, in the caller's or in a named network namespace.
+
+Owns: the ``Runner`` protocol (one method that runs an argv), its real
+implementation ``SystemRunner``, and the per-namespace worker threads.
+Does not own: what a failure means (``classify``) or namespace lifetime
+(``netns``).
+
+Entering a namespace costs no extra process: each namespace gets one worker
+thread that calls setns(2) once and then spawns every program itself; children
+inherit the thread's namespace and keep Python's fast vfork spawn path (a
+``preexec_fn`` would force the slow fork path, and ``ip netns exec`` costs a
+whole extra process per call).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import queue
+import subprocess
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from typing import Protocol, TypeVar
+
+from vnetkit.errors import ConfigError, MissingTool, NotFound, PermissionDenied
+from vnetkit.exec import _linux
+
+__all__ = [
+    "NETNS_RUN_DIR",
+    "Completed",
+    "Runner",
+    "SystemRunner",
+    "default_runner",
+    "netns_path",
+    "validate_netns_name",
+]
+
+NETNS_RUN_DIR = "/run/netns"
+
+T = TypeVar("T")
+
+# The Debian/Ubuntu package that provides each program vnetkit runs.
+_PACKAGE_OF = {
+    "iptables": "iptables",
+    "ip6tables": "iptables",
+    "ip": "iproute2",
+    "nft": "nftables",
+    "conntrack": "conntrack",
+    "ipset": "ipset",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Completed:
+    """What a finished program left: its argv, exit status and output."""
+
+    argv: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+class Runner(Protocol):
+    """Runs programs; the only door from vnetkit to other processes."""
+
+    def run(self, argv: Sequence[str], *, netns: str | None = None, input: str | None = None) -> Completed:
+        """Run ``argv`` (inside ``netns`` when given) and return what it left."""
+        ...
+
+    def lock(self, netns: str | None = None) -> AbstractContextManager[None]:
+        """Hold an exclusive lock shared by every vnetkit process on ``netns``."""
+        ...
+
+
+def validate_netns_name(name: str) -> str:
+    """Return ``name`` if it can name a network namespace, else raise ConfigError."""
+    if not name or name in {".", ".."} or "/" in name or "\0" in name or len(name) > 255:
+        raise ConfigError(
+            f"invalid network namespace name {name!r}: use 1-255 characters without '/', not '.' or '..'"
+        )
+    return name
+
+
+def netns_path(name: str) -> str:
+    """Path of the bind mount that keeps namespace ``name`` alive."""
+    return f"{NETNS_RUN_DIR}/{validate_netns_name(name)}"
+
+
+def _package_hint(program: str) -> str:
+    base = os.path.basename(program).split("-", 1)[0]
+    package = _PACKAGE_OF.get(base, base)
+    return f"install it: apt-get install {package}"
+
+
+def _spawn(argv: tuple[str, ...], input: str | None) -> Completed:
+    try:
+        proc = subprocess.run(
+            argv,
+            input=input,
+            capture_output=True,
+            text=True,
+            check=False,
+            stdin=None if input is not None else subprocess.DEVNULL,
+        )
+    except FileNotFoundError:
+        raise MissingTool(f"{argv[0]}: command not found; {_package_hint(argv[0])}", argv=argv) from None
+    except PermissionError as exc:
+        raise PermissionDenied(f"{argv[0]}: cannot execute ({exc.strerror})", argv=argv) from None
+    return Completed(argv, proc.returncode, proc.stdout, proc.stderr)
+
+
+class _NetnsWorker:
+    """One thread living in one network namespace, running calls in order."""
+
+    def __init__(self, name: str, fd: int, ident: tuple[int, int]) -> None:
+        self.name = name
+        self.ident = ident
+        self._fd = fd
+        self._queue: queue.SimpleQueue[tuple[Callable[[], object], Future[object]] | None] = (
+            queue.SimpleQueue()
+        )
+        self._ready = threading.Event()
+        self._error: OSError | None = None
+        self._thread = threading.Thread(target=self._main, name=f"vnetkit-netns-{name}", daemon=True)
+        self._thread.start()
+        self._ready.wait()
+        if self._error is not None:
+            raise self._error
+
+    def _main(self) -> None:
+        try:
+            _linux.setns(self._fd)
+        except OSError as exc:
+            self._error = exc
+            self._ready.set()
+            return
+        finally:
+            os.close(self._fd)
+        self._ready.set()
+        while (item := self._queue.get()) is not None:
+            fn, future = item
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(fn())
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+                future.set_exception(exc)
+
+    def call(self, fn: Callable[[], T]) -> T:
+        future: Future[object] = Future()
+        self._queue.put((fn, future))
+        return future.result()  # type: ignore[return-value]
+
+    def close(self) -> None:
+        self._queue.put(None)
+        if threading.current_thread() is not self._thread:
+            self._thread.join()
+
+
+class SystemRunner:
+    """The real runner: spawns programs, entering namespaces through worker threads.
+
+    One instance may serve many clients and threads; workers are made on first
+    use of a namespace and ended by :meth:`release` (``netns.delete`` calls it)
+    or :meth:`close`. A namespace deleted and re-created under the same name is
+    noticed (its inode changes) and gets a fresh worker.
+    """
+
+    def __init__(self) -> None:
+        self._workers: dict[str, _NetnsWorker] = {}
+        self._guard = threading.Lock()
+
+    def run(self, argv: Sequence[str], *, netns: str | None = None, input: str | None = None) -> Completed:
+        args = tuple(argv)
+        if netns is None:
+            return _spawn(args, input)
+        return self.call_in(netns, lambda: _spawn(args, input))
+
+    def call_in(self, netns: str, fn: Callable[[], T]) -> T:
+        """Run ``fn`` on the thread that lives in ``netns`` and return its result."""
+        return self._worker(netns).call(fn)
+
+    @contextmanager
+    def lock(self, netns: str | None = None) -> Iterator[None]:
+        # flock on the namespace's own nsfs inode: every process that opens the
+        # same namespace shares it, and nothing is left on disk afterwards.
+        path = "/proc/self/ns/net" if netns is None else netns_path(netns)
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            raise NotFound(f"network namespace {netns!r} does not exist") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # closing the last descriptor releases the flock
+
+    def release(self, netns: str) -> None:
+        """End the worker of ``netns`` (before deleting it, so no thread pins it)."""
+        with self._guard:
+            worker = self._workers.pop(netns, None)
+        if worker is not None:
+            worker.close()
+
+    def close(self) -> None:
+        """End every worker."""
+        with self._guard:
+            workers = list(self._workers.values())
+            self._workers.clear()
+        for worker in workers:
+            worker.close()
+
+    def _worker(self, netns: str) -> _NetnsWorker:
+        path = netns_path(netns)
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            self.release(netns)
+            raise NotFound(f"network namespace {netns!r} does not exist") from None
+        ident = (st.st_dev, st.st_ino)
+        with self._guard:
+            worker = self._workers.get(netns)
+            if worker is not None and worker.ident == ident:
+                return worker
+            stale = self._workers.pop(netns, None)
+            try:
+                fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+            except FileNotFoundError:
+                raise NotFound(f"network namespace {netns!r} does not exist") from None
+            try:
+                worker = _NetnsWorker(netns, fd, ident)
+            except PermissionError:
+                raise PermissionDenied(
+                    f"cannot enter network namespace {netns!r}: CAP_SYS_ADMIN is needed (run as root)"
+                ) from None
+            self._workers[netns] = worker
+        if stale is not None:
+            stale.close()
+        return worker
+
+
+_default_runner: SystemRunner | None = None
+_default_guard = threading.Lock()
+
+
+def default_runner() -> SystemRunner:
+    """The process-wide SystemRunner that clients use when given none."""
+    global _default_runner  # noqa: PLW0603 - a lazily made shared resource, not behaviour
+    with _default_guard:
+        if _default_runner is None:
+            _default_runner = SystemRunner()
+        return _default_runner

@@ -1,0 +1,365 @@
+"""``IPTables``: every verb of go-iptables, on either backend, in any namespace.
+
+Owns: the mapping from verbs to iptables argv and the reading of their output.
+Every call goes through one funnel, :meth:`IPTables._run`, which adds the wait
+flags, runs the program in the client's namespace through the ``Runner`` and
+has ``exec.classify`` turn a failure into a typed error.
+Does not own: processes or namespaces (``exec``), text formats (``text``,
+``stats``), name rules (``names``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+from collections.abc import Sequence
+from typing import Literal
+
+from vnetkit.errors import AlreadyExists, ConfigError, NotFound, RuleError, UnsupportedError
+from vnetkit.exec.classify import classify_iptables
+from vnetkit.exec.runner import Completed, Runner, default_runner, validate_netns_name
+from vnetkit.iptables.caps import Backend, Capabilities, parse_version
+from vnetkit.iptables.names import (
+    BUILTIN_CHAINS,
+    TABLES,
+    check_chain,
+    check_policy,
+    check_position,
+    check_table,
+    is_builtin,
+)
+from vnetkit.iptables.stats import Stat, parse_listing, parse_stat
+from vnetkit.iptables.text import counters_first
+
+__all__ = ["IPTables", "Protocol"]
+
+Protocol = Literal["ipv4", "ipv6"]
+BackendChoice = Literal["auto", "nft", "legacy"]
+
+_BASE = {"ipv4": "iptables", "ipv6": "ip6tables"}
+
+# Aliases: inside the class, ``list`` is the go-iptables verb, not the builtin.
+Lines = list[str]
+Rows = list[list[str]]
+Stats = list[Stat]
+
+
+def _check_spec(spec: Sequence[str]) -> tuple[str, ...]:
+    for arg in spec:
+        if not isinstance(arg, str):
+            raise RuleError(f"rule arguments must be strings, got {arg!r} in {list(spec)!r}")
+    return tuple(spec)
+
+
+def _lines(done: Completed) -> list[str]:
+    return [line for line in done.stdout.splitlines() if line and not line.startswith("#")]
+
+
+class IPTables:
+    """A client for one protocol's iptables, bound to one backend and one namespace.
+
+    ``backend="auto"`` uses whatever ``iptables`` is on this system (the
+    Debian alternatives link); ``netns=None`` works in the caller's own
+    namespace. ``timeout`` is passed to ``--wait`` (None waits for the xtables
+    lock as long as it takes, like go-iptables). The version is read once, here.
+
+    Rule specs are separate strings, as in go-iptables::
+
+        ipt = IPTables(netns="lab")
+        ipt.append("filter", "INPUT", "-s", "192.0.2.1", "-j", "DROP")
+    """
+
+    def __init__(
+        self,
+        protocol: Protocol = "ipv4",
+        *,
+        backend: BackendChoice = "auto",
+        netns: str | None = None,
+        timeout: float | None = None,
+        runner: Runner | None = None,
+    ) -> None:
+        if protocol not in _BASE:
+            raise ConfigError(f"unknown protocol {protocol!r}: use 'ipv4' or 'ipv6'")
+        if backend not in ("auto", "nft", "legacy"):
+            raise ConfigError(f"unknown backend {backend!r}: use 'auto', 'nft' or 'legacy'")
+        if timeout is not None and (isinstance(timeout, bool) or timeout < 0):
+            raise ConfigError(f"invalid timeout {timeout!r}: use a number of seconds >= 0")
+        self._protocol: Protocol = protocol
+        self._netns = validate_netns_name(netns) if netns is not None else None
+        self._timeout = timeout
+        self._runner: Runner = runner if runner is not None else default_runner()
+        self._binary, self._caps = self._detect(_BASE[protocol], backend)
+        self._wait: tuple[str, ...] = ()
+        if self._caps.has_wait:
+            if timeout is not None and self._caps.has_wait_seconds:
+                self._wait = ("--wait", f"{timeout:g}")
+            else:
+                self._wait = ("--wait",)
+
+    def _detect(self, base: str, backend: BackendChoice) -> tuple[str, Capabilities]:
+        binary = base if backend == "auto" else f"{base}-{backend}"
+        done = self._runner.run((binary, "--version"))
+        if done.returncode != 0:
+            raise classify_iptables(done, action=f"read the version of {binary}")
+        caps = parse_version(done.stdout or done.stderr)
+        if backend not in ("auto", caps.backend):
+            raise UnsupportedError(f"{binary} reports the {caps.backend} backend, not {backend}")
+        if backend == "auto" and shutil.which(f"{base}-{caps.backend}"):
+            # Call the backend's own binary from now on, so a later change of
+            # the alternatives link cannot switch backends under this client.
+            binary = f"{base}-{caps.backend}"
+        return binary, caps
+
+    # -- properties -------------------------------------------------------------
+
+    @property
+    def protocol(self) -> Protocol:
+        """``"ipv4"`` or ``"ipv6"``."""
+        return self._protocol
+
+    @property
+    def backend(self) -> Backend:
+        """The detected backend: ``"nft"`` or ``"legacy"``."""
+        return self._caps.backend
+
+    @property
+    def version(self) -> tuple[int, int, int]:
+        """The iptables version, e.g. ``(1, 8, 9)``."""
+        return self._caps.version
+
+    @property
+    def has_wait(self) -> bool:
+        """True if this iptables takes ``--wait``."""
+        return self._caps.has_wait
+
+    @property
+    def has_random_fully(self) -> bool:
+        """True if this iptables takes ``--random-fully``."""
+        return self._caps.has_random_fully
+
+    @property
+    def netns(self) -> str | None:
+        """The namespace this client works in (None: the caller's own)."""
+        return self._netns
+
+    @property
+    def binary(self) -> str:
+        """The program this client runs, e.g. ``iptables-nft``."""
+        return self._binary
+
+    # -- the funnel -------------------------------------------------------------
+
+    def _where(self, table: str, chain: str | None = None) -> str:
+        place = f"table {table}" if chain is None else f"chain {chain} of table {table}"
+        if self._netns is not None:
+            place += f" in netns {self._netns}"
+        return place
+
+    def _run(self, action: str, *args: str) -> Completed:
+        done = self._runner.run((self._binary, *self._wait, *args), netns=self._netns)
+        if done.returncode != 0:
+            raise classify_iptables(done, action=f"{self._binary}: {action}")
+        return done
+
+    # -- rules ------------------------------------------------------------------
+
+    def exists(self, table: str, chain: str, *spec: str) -> bool:
+        """True if the rule ``spec`` is in ``chain`` (``-C``); False if it or the chain is missing."""
+        rule = _check_spec(spec)
+        try:
+            self._run(
+                f"check a rule in {self._where(check_table(table), check_chain(chain))}",
+                "-t",
+                table,
+                "-C",
+                chain,
+                *rule,
+            )
+        except NotFound:
+            return False
+        return True
+
+    def insert(self, table: str, chain: str, pos: int, *spec: str) -> None:
+        """Insert the rule at 1-based position ``pos`` (``-I``)."""
+        rule = _check_spec(spec)
+        where = self._where(check_table(table), check_chain(chain))
+        self._run(
+            f"insert a rule at {check_position(pos)} in {where}", "-t", table, "-I", chain, str(pos), *rule
+        )
+
+    def insert_unique(self, table: str, chain: str, pos: int, *spec: str) -> None:
+        """Insert the rule unless it is already in the chain; safe against concurrent vnetkit calls."""
+        with self._runner.lock(self._netns):
+            if not self.exists(table, chain, *spec):
+                self.insert(table, chain, pos, *spec)
+
+    def replace(self, table: str, chain: str, pos: int, *spec: str) -> None:
+        """Replace the rule at 1-based position ``pos`` (``-R``)."""
+        rule = _check_spec(spec)
+        where = self._where(check_table(table), check_chain(chain))
+        self._run(f"replace rule {check_position(pos)} in {where}", "-t", table, "-R", chain, str(pos), *rule)
+
+    def append(self, table: str, chain: str, *spec: str) -> None:
+        """Append the rule to the chain (``-A``)."""
+        rule = _check_spec(spec)
+        self._run(
+            f"append a rule to {self._where(check_table(table), check_chain(chain))}",
+            "-t",
+            table,
+            "-A",
+            chain,
+            *rule,
+        )
+
+    def append_unique(self, table: str, chain: str, *spec: str) -> None:
+        """Append the rule unless it is already in the chain; safe against concurrent vnetkit calls."""
+        with self._runner.lock(self._netns):
+            if not self.exists(table, chain, *spec):
+                self.append(table, chain, *spec)
+
+    def delete(self, table: str, chain: str, *spec: str) -> None:
+        """Delete the first rule matching ``spec`` (``-D``); ``NotFound`` if there is none."""
+        rule = _check_spec(spec)
+        self._run(
+            f"delete a rule from {self._where(check_table(table), check_chain(chain))}",
+            "-t",
+            table,
+            "-D",
+            chain,
+            *rule,
+        )
+
+    def delete_if_exists(self, table: str, chain: str, *spec: str) -> None:
+        """Delete the rule if it is there; one atomic ``-D``, so it cannot race."""
+        with contextlib.suppress(NotFound):
+            self.delete(table, chain, *spec)
+
+    def delete_by_id(self, table: str, chain: str, id: int) -> None:
+        """Delete the rule at 1-based position ``id``; ``NotFound`` past the end."""
+        where = self._where(check_table(table), check_chain(chain))
+        self._run(f"delete rule {check_position(id)} from {where}", "-t", table, "-D", chain, str(id))
+
+    # -- listing ----------------------------------------------------------------
+
+    def list(self, table: str, chain: str) -> Lines:
+        """The chain as ``-S`` prints it: its ``-N``/``-P`` line, then one ``-A`` line per rule."""
+        where = self._where(check_table(table), check_chain(chain))
+        return _lines(self._run(f"list {where}", "-t", table, "-S", chain))
+
+    def list_by_id(self, table: str, chain: str, id: int) -> str:
+        """The ``-A`` line of rule ``id`` (1-based); ``NotFound`` past the end (go-iptables panics)."""
+        where = self._where(check_table(table), check_chain(chain))
+        lines = _lines(
+            self._run(f"list rule {check_position(id)} of {where}", "-t", table, "-S", chain, str(id))
+        )
+        if not lines:
+            raise NotFound(f"{self._binary}: list rule {id} of {where}: the chain has fewer rules")
+        return lines[0]
+
+    def list_with_counters(self, table: str, chain: str) -> Lines:
+        """Like :meth:`list`, with counters first on each line: ``[P:B] -A CHAIN ...``.
+
+        Both backends give this one form (iptables prints ``-c P B`` inside the
+        line on some versions and ``[P:B]`` in front on others).
+        """
+        where = self._where(check_table(table), check_chain(chain))
+        done = self._run(f"list {where} with counters", "-t", table, "-v", "-S", chain)
+        return [counters_first(line) for line in _lines(done)]
+
+    def list_chains(self, table: str) -> Lines:
+        """Names of the table's chains: built-in first, then user chains, as iptables orders them."""
+        done = self._run(f"list the chains of {self._where(check_table(table))}", "-t", table, "-S")
+        return [line.split()[1] for line in _lines(done) if line.startswith(("-P ", "-N "))]
+
+    def chain_exists(self, table: str, chain: str) -> bool:
+        """True if ``chain`` exists in ``table``."""
+        where = self._where(check_table(table), check_chain(chain))
+        try:
+            self._run(f"look for {where}", "-t", table, "-S", chain, "1")
+        except NotFound:
+            return False
+        return True
+
+    def stats(self, table: str, chain: str) -> Rows:
+        """Rows of 10 strings per rule, as go-iptables' ``Stats`` (see :func:`parse_listing`)."""
+        where = self._where(check_table(table), check_chain(chain))
+        done = self._run(f"read the counters of {where}", "-t", table, "-L", chain, "-v", "-n", "-x")
+        return parse_listing(done.stdout, source=f"{self._binary} -L {chain}")
+
+    def structured_stats(self, table: str, chain: str) -> Stats:
+        """:meth:`stats` as typed :class:`Stat` values."""
+        return [parse_stat(row) for row in self.stats(table, chain)]
+
+    # -- chains -----------------------------------------------------------------
+
+    def new_chain(self, table: str, chain: str) -> None:
+        """Create a user chain (``-N``); ``AlreadyExists`` if it is there."""
+        self._run(f"create {self._where(check_table(table), check_chain(chain))}", "-t", table, "-N", chain)
+
+    def clear_chain(self, table: str, chain: str) -> None:
+        """Flush the chain, creating it first when it is missing."""
+        try:
+            self.new_chain(table, chain)
+        except AlreadyExists:
+            self._run(f"flush {self._where(table, chain)}", "-t", table, "-F", chain)
+
+    def rename_chain(self, table: str, old: str, new: str) -> None:
+        """Rename a user chain (``-E``)."""
+        where = self._where(check_table(table), check_chain(old))
+        self._run(f"rename {where} to {check_chain(new)}", "-t", table, "-E", old, new)
+
+    def delete_chain(self, table: str, chain: str) -> None:
+        """Delete an empty, unreferenced user chain (``-X``); ``InUse`` otherwise."""
+        where = self._where(check_table(table), check_chain(chain))
+        if is_builtin(table, chain):
+            raise RuleError(f"cannot delete {where}: it is a built-in chain")
+        self._run(f"delete {where}", "-t", table, "-X", chain)
+
+    def clear_and_delete_chain(self, table: str, chain: str) -> None:
+        """Flush and delete a user chain; nothing happens when it is missing."""
+        where = self._where(check_table(table), check_chain(chain))
+        if is_builtin(table, chain):
+            raise RuleError(f"cannot delete {where}: it is a built-in chain")
+        try:
+            self._run(f"flush {where}", "-t", table, "-F", chain)
+            self._run(f"delete {where}", "-t", table, "-X", chain)
+        except NotFound:
+            pass
+
+    def clear_all(self, table: str = "filter") -> None:
+        """Flush every chain of ``table`` (``-F``)."""
+        self._run(f"flush every chain of {self._where(check_table(table))}", "-t", table, "-F")
+
+    def delete_all(self, table: str = "filter") -> None:
+        """Delete every user chain of ``table`` (``-X``); they must be empty and unreferenced."""
+        self._run(f"delete every user chain of {self._where(check_table(table))}", "-t", table, "-X")
+
+    def clear_all_tables(self) -> None:
+        """:meth:`clear_all` on every table the kernel has."""
+        for table in self._tables():
+            self.clear_all(table)
+
+    def delete_all_tables(self) -> None:
+        """:meth:`delete_all` on every table the kernel has."""
+        for table in self._tables():
+            self.delete_all(table)
+
+    def _tables(self) -> Lines:
+        present: Lines = []
+        for table in TABLES:
+            try:
+                self._run(f"look for {self._where(table)}", "-t", table, "-S", BUILTIN_CHAINS[table][0], "1")
+            except UnsupportedError:
+                continue
+            present.append(table)
+        return present
+
+    def change_policy(self, table: str, chain: str, target: str) -> None:
+        """Set the policy of a built-in chain to ``ACCEPT`` or ``DROP`` (``-P``)."""
+        where = self._where(check_table(table), check_chain(chain))
+        if not is_builtin(table, chain):
+            raise RuleError(
+                f"cannot set the policy of {where}: only built-in chains have one",
+                choices=BUILTIN_CHAINS[table],
+            )
+        self._run(f"set the policy of {where} to {check_policy(target)}", "-t", table, "-P", chain, target)
