@@ -23,7 +23,8 @@ def test_clear_chain_creates_lists_flushes_and_deletes(ipt: IPTables) -> None:
     with pytest.raises(InUse) as err:
         ipt.delete_chain("filter", "VNK-T")
     assert err.value.exit_status == (4 if ipt.backend == "nft" else 1)
-    assert err.value.argv is not None and "-X" in err.value.argv
+    assert err.value.argv is not None
+    assert "-X" in err.value.argv
 
     ipt.clear_chain("filter", "VNK-T")  # exists: flushed
     assert ipt.list("filter", "VNK-T") == ["-N VNK-T"]

@@ -34,6 +34,8 @@ _RULES: tuple[tuple[str, type[VnetkitError]], ...] = (
     # iptables-nft's answer for a chain that does not exist (go-iptables misses it)
     ("is incompatible, use 'nft' tool", NotFound),
     ("bad rule (does a matching rule exist", NotFound),
+    # nft: the rule (or chain) went away between iptables reading and committing
+    ("failed (no such file or directory)", NotFound),
     ("index of deletion too big", NotFound),
     ("index of replacement too big", NotFound),
     ("index of insertion too big", NotFound),

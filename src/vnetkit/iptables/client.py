@@ -230,8 +230,12 @@ class IPTables:
         )
 
     def delete_if_exists(self, table: str, chain: str, *spec: str) -> None:
-        """Delete the rule if it is there; one atomic ``-D``, so it cannot race."""
-        with contextlib.suppress(NotFound):
+        """Delete the rule if it is there; safe against concurrent vnetkit calls.
+
+        iptables-nft's ``-D`` finds the rule, then deletes it by handle; the
+        lock keeps two vnetkit processes from racing between those steps.
+        """
+        with self._runner.lock(self._netns), contextlib.suppress(NotFound):
             self.delete(table, chain, *spec)
 
     def delete_by_id(self, table: str, chain: str, id: int) -> None:
