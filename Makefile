@@ -31,13 +31,13 @@ test-integration: install
 	@$(PY) -m pytest tests/integration
 
 check: install
-	@$(VENV)/bin/ruff format --check src tests benchmarks
-	@$(VENV)/bin/ruff check src tests benchmarks
+	@$(VENV)/bin/ruff format --check src tests benchmarks scripts
+	@$(VENV)/bin/ruff check src tests benchmarks scripts
 	@$(VENV)/bin/mypy
 
 format: install
-	@$(VENV)/bin/ruff format src tests benchmarks
-	@$(VENV)/bin/ruff check --fix src tests benchmarks
+	@$(VENV)/bin/ruff format src tests benchmarks scripts
+	@$(VENV)/bin/ruff check --fix src tests benchmarks scripts
 
 bench: install
 	@$(PY) benchmarks/run.py

@@ -10,6 +10,7 @@ need ip iproute2
 need nft nftables
 need conntrack conntrack
 need ipset ipset
+need ping iputils-ping
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing="$missing python3-venv"
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" != 0 ]; then
