@@ -63,6 +63,9 @@ def first_error_line(stderr: str) -> str:
 def classify_iptables(done: Completed, *, action: str) -> VnetkitError:
     """Return the error to raise for a failed iptables run; ``action`` says what was tried."""
     reason = first_error_line(done.stderr) or f"exit status {done.returncode}"
+    if "is incompatible, use 'nft' tool" in reason:
+        # iptables-nft's wording for a chain that does not exist
+        reason = "the chain does not exist"
     message = f"{action}: {reason}"
     lowered = done.stderr.lower()
     for needle, cls in _RULES:

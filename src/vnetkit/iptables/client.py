@@ -10,8 +10,7 @@ Does not own: processes or namespaces (``exec``), text formats (``text``,
 
 from __future__ import annotations
 
-import contextlib
-import shutil
+import re
 from collections.abc import Sequence
 from typing import Literal
 
@@ -31,12 +30,14 @@ from vnetkit.iptables.names import (
 from vnetkit.iptables.stats import Stat, parse_listing, parse_stat
 from vnetkit.iptables.text import counters_first
 
-__all__ = ["IPTables", "Protocol"]
+__all__ = ["BackendChoice", "IPTables", "Protocol"]
 
 Protocol = Literal["ipv4", "ipv6"]
 BackendChoice = Literal["auto", "nft", "legacy"]
 
 _BASE = {"ipv4": "iptables", "ipv6": "ip6tables"}
+
+_COUNTERS_PREFIX = re.compile(r"^\[\d+:\d+\] ")
 
 # Aliases: inside the class, ``list`` is the go-iptables verb, not the builtin.
 Lines = list[str]
@@ -97,6 +98,8 @@ class IPTables:
                 self._wait = ("--wait",)
 
     def _detect(self, base: str, backend: BackendChoice) -> tuple[str, Capabilities]:
+        # "auto" keeps calling the plain name (the system's alternatives link),
+        # as go-iptables does; an explicit backend calls that backend's binary.
         binary = base if backend == "auto" else f"{base}-{backend}"
         done = self._runner.run((binary, "--version"))
         if done.returncode != 0:
@@ -104,10 +107,6 @@ class IPTables:
         caps = parse_version(done.stdout or done.stderr)
         if backend not in ("auto", caps.backend):
             raise UnsupportedError(f"{binary} reports the {caps.backend} backend, not {backend}")
-        if backend == "auto" and shutil.which(f"{base}-{caps.backend}"):
-            # Call the backend's own binary from now on, so a later change of
-            # the alternatives link cannot switch backends under this client.
-            binary = f"{base}-{caps.backend}"
         return binary, caps
 
     # -- properties -------------------------------------------------------------
@@ -187,11 +186,17 @@ class IPTables:
             f"insert a rule at {check_position(pos)} in {where}", "-t", table, "-I", chain, str(pos), *rule
         )
 
-    def insert_unique(self, table: str, chain: str, pos: int, *spec: str) -> None:
-        """Insert the rule unless it is already in the chain; safe against concurrent vnetkit calls."""
+    def insert_unique(self, table: str, chain: str, pos: int, *spec: str) -> bool:
+        """Insert the rule unless it is already in the chain; True if it was inserted.
+
+        Safe against concurrent vnetkit calls on the same namespace: a lock
+        shared by every vnetkit process covers the check and the insert.
+        """
         with self._runner.lock(self._netns):
-            if not self.exists(table, chain, *spec):
-                self.insert(table, chain, pos, *spec)
+            if self.exists(table, chain, *spec):
+                return False
+            self.insert(table, chain, pos, *spec)
+            return True
 
     def replace(self, table: str, chain: str, pos: int, *spec: str) -> None:
         """Replace the rule at 1-based position ``pos`` (``-R``)."""
@@ -211,11 +216,17 @@ class IPTables:
             *rule,
         )
 
-    def append_unique(self, table: str, chain: str, *spec: str) -> None:
-        """Append the rule unless it is already in the chain; safe against concurrent vnetkit calls."""
+    def append_unique(self, table: str, chain: str, *spec: str) -> bool:
+        """Append the rule unless it is already in the chain; True if it was appended.
+
+        Safe against concurrent vnetkit calls on the same namespace (see
+        :meth:`insert_unique`).
+        """
         with self._runner.lock(self._netns):
-            if not self.exists(table, chain, *spec):
-                self.append(table, chain, *spec)
+            if self.exists(table, chain, *spec):
+                return False
+            self.append(table, chain, *spec)
+            return True
 
     def delete(self, table: str, chain: str, *spec: str) -> None:
         """Delete the first rule matching ``spec`` (``-D``); ``NotFound`` if there is none."""
@@ -229,14 +240,19 @@ class IPTables:
             *rule,
         )
 
-    def delete_if_exists(self, table: str, chain: str, *spec: str) -> None:
-        """Delete the rule if it is there; safe against concurrent vnetkit calls.
+    def delete_if_exists(self, table: str, chain: str, *spec: str) -> bool:
+        """Delete the rule if it is there (or do nothing); True if a rule was deleted.
 
-        iptables-nft's ``-D`` finds the rule, then deletes it by handle; the
-        lock keeps two vnetkit processes from racing between those steps.
+        Safe against concurrent vnetkit calls: iptables-nft's ``-D`` finds the
+        rule, then deletes it by handle, and the lock keeps two vnetkit
+        processes from racing between those steps.
         """
-        with self._runner.lock(self._netns), contextlib.suppress(NotFound):
-            self.delete(table, chain, *spec)
+        with self._runner.lock(self._netns):
+            try:
+                self.delete(table, chain, *spec)
+            except NotFound:
+                return False
+            return True
 
     def delete_by_id(self, table: str, chain: str, id: int) -> None:
         """Delete the rule at 1-based position ``id``; ``NotFound`` past the end."""
@@ -249,6 +265,27 @@ class IPTables:
         """The chain as ``-S`` prints it: its ``-N``/``-P`` line, then one ``-A`` line per rule."""
         where = self._where(check_table(table), check_chain(chain))
         return _lines(self._run(f"list {where}", "-t", table, "-S", chain))
+
+    def list_table(self, table: str, *, counters: bool = False) -> dict[str, Lines]:
+        """Every chain of ``table`` from one ``-S``: chain name -> its lines.
+
+        The lines are those of :meth:`list`, or with ``counters=True`` those of
+        :meth:`list_with_counters`; one process either way.
+        """
+        where = self._where(check_table(table))
+        if counters:
+            done = self._run(f"list {where} with counters", "-t", table, "-v", "-S")
+            lines = [counters_first(text) for text in _lines(done)]
+        else:
+            lines = _lines(self._run(f"list {where}", "-t", table, "-S"))
+        chains: dict[str, Lines] = {}
+        for text in lines:
+            kind, name = _COUNTERS_PREFIX.sub("", text).split(maxsplit=2)[:2]
+            if kind in ("-P", "-N"):
+                chains[name] = [text]
+            elif kind == "-A" and name in chains:
+                chains[name].append(text)
+        return chains
 
     def list_by_id(self, table: str, chain: str, id: int) -> str:
         """The ``-A`` line of rule ``id`` (1-based); ``NotFound`` past the end (go-iptables panics)."""
@@ -306,6 +343,10 @@ class IPTables:
             self.new_chain(table, chain)
         except AlreadyExists:
             self._run(f"flush {self._where(table, chain)}", "-t", table, "-F", chain)
+
+    def flush_chain(self, table: str, chain: str) -> None:
+        """Delete every rule of an existing chain (``-F CHAIN``); ``NotFound`` if it is missing."""
+        self._run(f"flush {self._where(check_table(table), check_chain(chain))}", "-t", table, "-F", chain)
 
     def rename_chain(self, table: str, old: str, new: str) -> None:
         """Rename a user chain (``-E``)."""

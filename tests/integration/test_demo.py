@@ -1,0 +1,36 @@
+"""``make demo`` runs end to end, shows moving counters, and leaves nothing behind."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from vnetkit.exec import netns as nsops
+
+pytestmark = pytest.mark.integration
+
+
+def test_demo_runs_and_cleans_up() -> None:
+    env = {**os.environ, "COLUMNS": "300"}  # wide enough that no rule line wraps
+    done = subprocess.run(
+        [sys.executable, "-m", "vnetkit.demo"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+        env=env,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    assert "Traceback" not in out + done.stderr
+    assert "3 packets transmitted, 3 received" in out
+    assert "tcp to 10.99.0.2:23: timed out (dropped by the firewall)" in out
+    # The counters moved: the telnet DROP rule and the ping rule each counted a packet.
+    assert re.search(r"\[1:60\] -A VNK-DEMO-IN -p tcp -m tcp --dport 23 .*-j DROP", out)
+    assert re.search(r"\[1:84\] -A VNK-DEMO-IN -p icmp .*allow ping", out)
+    assert not nsops.exists("vnk-demo-client")
+    assert not nsops.exists("vnk-demo-fw")
