@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -87,3 +88,30 @@ def test_namespace_recreated_under_the_same_name_is_followed() -> None:
     finally:
         nsops.delete(name)
     assert workers_in(name) == []
+
+
+def run_cli(*argv: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(list(argv), capture_output=True, text=True, check=False, env=env)
+
+
+def test_cli_without_iptables_prints_one_line_and_the_fix(netns: str, tmp_path: Path) -> None:
+    env = {**os.environ, "PATH": str(tmp_path)}
+    done = run_cli(sys.executable, "-m", "vnetkit", "ipt", "--netns", netns, "list", env=env)
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert done.stderr.count("\n") == 1
+    assert done.stderr.startswith("vnetkit: iptables: command not found")
+    assert "apt-get install iptables" in done.stderr
+
+
+@pytest.mark.parametrize("backend", ["nft", "legacy"])
+def test_cli_without_permission_prints_one_line(netns: str, backend: str) -> None:
+    done = run_cli(
+        *("ip", "netns", "exec", netns),
+        *("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"),
+        *(sys.executable, "-m", "vnetkit", "ipt", "--backend", backend, "append", "INPUT", "-j", "DROP"),
+    )
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert done.stderr.count("\n") == 1
+    assert "permission denied; CAP_NET_ADMIN is needed (run as root)" in done.stderr
