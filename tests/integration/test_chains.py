@@ -64,3 +64,21 @@ def test_policy_of_builtin_chain(ipt: IPTables) -> None:
         ipt.change_policy("filter", "VNK-P", "DROP")
     with pytest.raises(RuleError):
         ipt.change_policy("filter", "INPUT", "RETURN")
+
+
+def test_flush_chain_and_list_table(ipt: IPTables) -> None:
+    with pytest.raises(NotFound):
+        ipt.flush_chain("filter", "VNK-F")
+    assert not ipt.chain_exists("filter", "VNK-F")  # flush never creates
+    ipt.new_chain("filter", "VNK-F")
+    ipt.append("filter", "VNK-F", "-j", "RETURN")
+    ipt.append("filter", "INPUT", "-j", "VNK-F")
+
+    table = ipt.list_table("filter")
+    assert list(table) == ["INPUT", "FORWARD", "OUTPUT", "VNK-F"]
+    assert table == {name: ipt.list("filter", name) for name in table}
+    counted = ipt.list_table("filter", counters=True)
+    assert counted == {name: ipt.list_with_counters("filter", name) for name in table}
+
+    ipt.flush_chain("filter", "VNK-F")
+    assert ipt.list("filter", "VNK-F") == ["-N VNK-F"]

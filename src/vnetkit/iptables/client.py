@@ -10,11 +10,12 @@ Does not own: processes or namespaces (``exec``), text formats (``text``,
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from typing import Literal
 
-from vnetkit.errors import AlreadyExists, ConfigError, NotFound, RuleError, UnsupportedError
+from vnetkit.errors import AlreadyExists, ConfigError, NotFound, ParseError, RuleError, UnsupportedError
 from vnetkit.exec.classify import classify_iptables
 from vnetkit.exec.runner import Completed, Runner, default_runner, validate_netns_name
 from vnetkit.iptables.caps import Backend, Capabilities, parse_version
@@ -83,7 +84,7 @@ class IPTables:
             raise ConfigError(f"unknown protocol {protocol!r}: use 'ipv4' or 'ipv6'")
         if backend not in ("auto", "nft", "legacy"):
             raise ConfigError(f"unknown backend {backend!r}: use 'auto', 'nft' or 'legacy'")
-        if timeout is not None and (isinstance(timeout, bool) or timeout < 0):
+        if timeout is not None and (isinstance(timeout, bool) or not math.isfinite(timeout) or timeout < 0):
             raise ConfigError(f"invalid timeout {timeout!r}: use a number of seconds >= 0")
         self._protocol: Protocol = protocol
         self._netns = validate_netns_name(netns) if netns is not None else None
@@ -93,7 +94,8 @@ class IPTables:
         self._wait: tuple[str, ...] = ()
         if self._caps.has_wait:
             if timeout is not None and self._caps.has_wait_seconds:
-                self._wait = ("--wait", f"{timeout:g}")
+                # iptables reads whole seconds with sscanf("%i"): round up, never to 0.
+                self._wait = ("--wait", str(max(1, math.ceil(timeout))) if timeout > 0 else "0")
             else:
                 self._wait = ("--wait",)
 
@@ -192,6 +194,7 @@ class IPTables:
         Safe against concurrent vnetkit calls on the same namespace: a lock
         shared by every vnetkit process covers the check and the insert.
         """
+        check_position(pos)
         with self._runner.lock(self._netns):
             if self.exists(table, chain, *spec):
                 return False
@@ -280,7 +283,10 @@ class IPTables:
             lines = _lines(self._run(f"list {where}", "-t", table, "-S"))
         chains: dict[str, Lines] = {}
         for text in lines:
-            kind, name = _COUNTERS_PREFIX.sub("", text).split(maxsplit=2)[:2]
+            words = _COUNTERS_PREFIX.sub("", text).split(maxsplit=2)
+            if len(words) < 2:
+                raise ParseError(f"unexpected line in {where}: {text!r}", source=f"{self._binary} -S")
+            kind, name = words[:2]
             if kind in ("-P", "-N"):
                 chains[name] = [text]
             elif kind == "-A" and name in chains:

@@ -24,6 +24,8 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 # exactly one space: a space there means the rule has no target.
 _COUNTS = re.compile(r"\s*(\d+)\s+(\d+) (.*)$")
 _WORD = re.compile(r"\S+")
+_DIGITS = re.compile(r"[0-9]+")
+_OPT = re.compile(r"[-!][-f]")  # "--", "-f" or "!f"
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +92,13 @@ def parse_listing(text: str, *, source: str = "iptables -L") -> list[list[str]]:
         cols = [(w.group(), w.end()) for w in _WORD.finditer(rest)]
         # ip6tables before 1.8.9 printed a blank opt column: then the fourth
         # column is already the source address, where "out" belongs.
-        if len(cols) >= 4 and _is_address(cols[3][0]):
+        has_opt = (
+            len(cols) >= 6
+            and _OPT.fullmatch(cols[1][0]) is not None
+            and _is_address(cols[4][0])
+            and _is_address(cols[5][0])
+        )
+        if not has_opt and len(cols) >= 4 and _is_address(cols[3][0]):
             cols.insert(1, ("", cols[0][1]))
         if len(cols) < 6:
             raise ParseError(f"expected six columns after the target: {line!r}", source=source, line=number)
@@ -115,7 +123,7 @@ def _network(text: str, what: str) -> tuple[Network, bool]:
 
 
 def _count(text: str, what: str) -> int:
-    if not text.isdigit():
+    if not _DIGITS.fullmatch(text):
         raise ParseError(f"invalid {what} count {text!r}", source="stat row")
     return int(text)
 

@@ -17,7 +17,8 @@ __all__ = ["Token", "counters_first", "quote", "split_line", "tokens"]
 
 _PLAIN = re.compile(r"[A-Za-z0-9_-]+")
 _ESCAPED = re.compile(r"([\"\\'])")
-_COUNTERS = re.compile(r"\[(\d+):(\d+)\] ")
+_COUNTERS = re.compile(r"\[([0-9]+):([0-9]+)\] ")
+_DIGITS = re.compile(r"[0-9]+")
 
 
 class Token(NamedTuple):
@@ -78,7 +79,11 @@ def counters_first(line: str) -> str:
         return line
     toks = tokens(line)
     for k in range(len(toks) - 2):
-        if toks[k].text == "-c" and toks[k + 1].text.isdigit() and toks[k + 2].text.isdigit():
+        if (
+            toks[k].text == "-c"
+            and _DIGITS.fullmatch(toks[k + 1].text)
+            and _DIGITS.fullmatch(toks[k + 2].text)
+        ):
             cut_from = toks[k - 1].end if k > 0 else toks[k].start
             rest = line[:cut_from] + line[toks[k + 2].end :]
             return f"[{toks[k + 1].text}:{toks[k + 2].text}] {rest}"

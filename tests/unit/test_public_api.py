@@ -1,0 +1,94 @@
+"""The public surface: what ``__all__`` lists is exactly this, importable, and typed."""
+
+from __future__ import annotations
+
+import importlib
+from importlib import resources
+
+import pytest
+
+import vnetkit
+import vnetkit.exec
+import vnetkit.iptables
+from vnetkit import errors
+from vnetkit.exec import fake, runner
+from vnetkit.iptables import client, stats
+
+EXPECTED = {
+    "vnetkit": [
+        "AlreadyExists",
+        "ApplyError",
+        "CommandError",
+        "ConfigError",
+        "IPTables",
+        "InUse",
+        "LockTimeout",
+        "MissingTool",
+        "NotFound",
+        "OperationError",
+        "ParseError",
+        "PermissionDenied",
+        "RuleError",
+        "Stat",
+        "TopologyError",
+        "UnsupportedError",
+        "VnetkitError",
+        "__version__",
+        "parse_stat",
+    ],
+    "vnetkit.iptables": [
+        "BUILTIN_CHAINS",
+        "BackendChoice",
+        "TABLES",
+        "Capabilities",
+        "IPTables",
+        "Protocol",
+        "Stat",
+        "parse_listing",
+        "parse_stat",
+        "parse_version",
+    ],
+    "vnetkit.exec": ["Completed", "FakeRunner", "Runner", "SystemRunner", "default_runner"],
+}
+
+
+@pytest.mark.parametrize("module", sorted(EXPECTED))
+def test_all_is_exactly_the_expected_surface(module: str) -> None:
+    mod = importlib.import_module(module)
+    names = list(mod.__all__)
+    assert sorted(names) == sorted(EXPECTED[module])
+    assert len(set(names)) == len(names), "duplicates in __all__"
+
+
+@pytest.mark.parametrize("module", sorted(EXPECTED))
+def test_every_public_name_is_importable(module: str) -> None:
+    mod = importlib.import_module(module)
+    for name in mod.__all__:
+        assert getattr(mod, name) is not None, f"{module}.{name}"
+    star: dict[str, object] = {}
+    exec(f"from {module} import *", star)  # noqa: S102 - the star import is what users get
+    assert set(star) - {"__builtins__"} == set(mod.__all__)
+
+
+def test_every_error_is_public_at_the_top() -> None:
+    assert set(errors.__all__) <= set(vnetkit.__all__)
+    for name in errors.__all__:
+        assert getattr(vnetkit, name) is getattr(errors, name)
+
+
+def test_reexports_are_the_same_objects() -> None:
+    assert vnetkit.IPTables is vnetkit.iptables.IPTables is client.IPTables
+    assert vnetkit.Stat is vnetkit.iptables.Stat is stats.Stat
+    assert vnetkit.parse_stat is vnetkit.iptables.parse_stat is stats.parse_stat
+    assert vnetkit.exec.FakeRunner is fake.FakeRunner
+    assert vnetkit.exec.Completed is runner.Completed
+
+
+def test_version_string() -> None:
+    assert isinstance(vnetkit.__version__, str)
+    assert vnetkit.__version__.count(".") == 2
+
+
+def test_package_is_marked_typed() -> None:
+    marker = resources.files("vnetkit").joinpath("py.typed")
+    assert marker.is_file()
