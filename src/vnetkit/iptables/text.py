@@ -13,7 +13,23 @@ from typing import NamedTuple
 
 from vnetkit.errors import ParseError
 
-__all__ = ["Token", "counters_first", "quote", "split_line", "tokens"]
+__all__ = ["STRING_OPTIONS", "Token", "counters_first", "quote", "quote_save", "split_line", "tokens"]
+
+# Options whose value iptables prints with xtables_save_string (quoted unless plain).
+STRING_OPTIONS = frozenset(
+    {"--comment", "--log-prefix", "--nflog-prefix", "--ulog-prefix", "--helper", "--nfacct-name"}
+)
+
+# A token: quoted parts ("..." with backslash escapes) and bare characters,
+# or a lone quote that opens nothing (an error).
+_TOKEN = re.compile(r'(?:"(?:[^"\\]|\\.)*"|[^\s"])+|"', re.DOTALL)
+_QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"', re.DOTALL)
+_ESCAPE = re.compile(r"\\(.)", re.DOTALL)
+
+
+def _unquote(m: re.Match[str]) -> str:
+    return _ESCAPE.sub(r"\1", m.group(1))
+
 
 _PLAIN = re.compile(r"[A-Za-z0-9_-]+")
 _ESCAPED = re.compile(r"([\"\\'])")
@@ -30,37 +46,48 @@ class Token(NamedTuple):
 
 
 def tokens(line: str) -> list[Token]:
-    """Split ``line`` into arguments with their spans; ``ParseError`` on an open quote."""
+    """Split ``line`` into arguments with their spans; ``ParseError`` on an open quote.
+
+    Inside double quotes a backslash escapes the next character; outside
+    them it is literal, as in iptables-restore.
+    """
     out: list[Token] = []
-    i, n = 0, len(line)
-    while i < n:
-        while i < n and line[i] in " \t\n":
-            i += 1
-        if i >= n:
-            break
-        start = i
-        chars: list[str] = []
-        quoted = False
-        while i < n and (quoted or line[i] not in " \t\n"):
-            ch = line[i]
-            if quoted and ch == "\\" and i + 1 < n:
-                chars.append(line[i + 1])
-                i += 2
-                continue
-            if ch == '"':
-                quoted = not quoted
-            else:
-                chars.append(ch)
-            i += 1
-        if quoted:
-            raise ParseError(f"unterminated quote in {line!r}", source="rule line")
-        out.append(Token("".join(chars), start, i))
+    for m in _TOKEN.finditer(line):
+        text = m.group()
+        if '"' in text:
+            if text == '"':
+                raise ParseError(f"unterminated quote in {line!r}", source="rule line")
+            text = _QUOTED.sub(_unquote, text)
+        out.append(Token(text, m.start(), m.end()))
     return out
 
 
 def split_line(line: str) -> list[str]:
     """The arguments of ``line``: ``'-A C -m comment --comment "a b"'`` gives 6 strings."""
-    return [tok.text for tok in tokens(line)]
+    if '"' not in line:
+        return line.split()
+    if "\\" not in line:
+        # Fast path for the common dump line: whole arguments in plain quotes.
+        parts = line.split('"')
+        if (
+            len(parts) % 2 == 1
+            and all((k == 1 and not parts[0]) or parts[k - 1][-1:].isspace() for k in range(1, len(parts), 2))
+            and all(not parts[k + 1] or parts[k + 1][0].isspace() for k in range(1, len(parts), 2))
+        ):
+            fast: list[str] = []
+            for k, part in enumerate(parts):
+                if k % 2:
+                    fast.append(part)
+                else:
+                    fast.extend(part.split())
+            return fast
+    out = _TOKEN.findall(line)
+    for k, text in enumerate(out):
+        if '"' in text:
+            if text == '"':
+                raise ParseError(f"unterminated quote in {line!r}", source="rule line")
+            out[k] = _QUOTED.sub(_unquote, text)
+    return out
 
 
 def quote(arg: str) -> str:
@@ -68,6 +95,22 @@ def quote(arg: str) -> str:
     if _PLAIN.fullmatch(arg):
         return arg
     return '"' + _ESCAPED.sub(r"\\\1", arg) + '"'
+
+
+_NEEDS_QUOTES = re.compile(r'[\s"\\]')
+
+
+def quote_save(arg: str, option: str = "") -> str:
+    """``arg`` as iptables-save prints it after ``option``, valid for iptables-restore.
+
+    Values of :data:`STRING_OPTIONS` follow :func:`quote`; any other argument
+    is printed bare unless it is empty or holds whitespace, ``"`` or ``\\``.
+    """
+    if option in STRING_OPTIONS:
+        return quote(arg)
+    if arg and not _NEEDS_QUOTES.search(arg):
+        return arg
+    return '"' + re.sub(r'(["\\])', r"\\\1", arg) + '"'
 
 
 def counters_first(line: str) -> str:

@@ -1,0 +1,270 @@
+"""Read a rule from argv or a save line into a ``Rule``; write it back.
+
+Owns: the grammar of a rule's arguments (core options, ``-m`` matches with
+their options, the ``-j``/``-g`` target with its options, ``!`` negations,
+implicit protocol matches such as ``-p tcp --dport 22``), and the quoting of
+arguments in save/restore lines. Rendering puts the core options in the order
+iptables-save prints them, so a rule read from a dump renders back byte for
+byte. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+from vnetkit.errors import ParseError, RuleError
+from vnetkit.iptables.text import STRING_OPTIONS, quote_save, split_line
+from vnetkit.model import Counters, Match, Option, Rule, Target
+
+__all__ = ["parse_rule", "parse_rule_line", "render_args", "render_line", "rule_args"]
+
+# Core options that take one value, by every spelling iptables accepts.
+_CORE: dict[str, str] = {
+    "-s": "source",
+    "--source": "source",
+    "--src": "source",
+    "-d": "destination",
+    "--destination": "destination",
+    "--dst": "destination",
+    "-i": "in_interface",
+    "--in-interface": "in_interface",
+    "-o": "out_interface",
+    "--out-interface": "out_interface",
+    "-p": "protocol",
+    "--protocol": "protocol",
+}
+_FRAGMENT = frozenset({"-f", "--fragment"})
+_JUMP = frozenset({"-j", "--jump"})
+_GOTO = frozenset({"-g", "--goto"})
+_MATCH = frozenset({"-m", "--match"})
+_COUNTERS = frozenset({"-c", "--set-counters"})
+_FAMILY = frozenset({"-4", "--ipv4", "-6", "--ipv6"})
+
+# The match a bare protocol option (``-p tcp --dport 22``) belongs to.
+_IMPLICIT = {
+    "tcp": "tcp",
+    "6": "tcp",
+    "udp": "udp",
+    "17": "udp",
+    "icmp": "icmp",
+    "1": "icmp",
+    "icmpv6": "icmp6",
+    "ipv6-icmp": "icmp6",
+    "58": "icmp6",
+    "sctp": "sctp",
+    "132": "sctp",
+    "dccp": "dccp",
+    "33": "dccp",
+    "udplite": "udplite",
+    "136": "udplite",
+}
+
+
+# Over the arguments joined by NUL (which no argument can hold): one needs
+# quotes if it is empty or holds whitespace, a double quote or a backslash.
+_CARE = re.compile(r'[\s"\\]|\x00\x00|^\x00|\x00$|^$')
+
+
+def _is_option(token: str) -> bool:
+    """``--dport`` or ``-j``, not a value such as ``-1`` or ``-``."""
+    return len(token) > 1 and token[0] == "-" and not token[1].isdigit()
+
+
+def _fail(message: str, args: Sequence[str]) -> RuleError:
+    return RuleError(f"{message} in rule {' '.join(args)!r}")
+
+
+def _implicit_options(
+    core: dict[str, object], matches: list[tuple[str, list[Option]]], args: Sequence[str]
+) -> list[Option]:
+    """Where an option given without ``-m`` goes: the protocol's implicit match."""
+    protocol = core.get("protocol")
+    implicit = _IMPLICIT.get(str(protocol).lower()) if protocol is not None else None
+    if implicit is None:
+        raise _fail("an option comes before any -m or -j", args)
+    for name, options in matches:
+        if name == implicit:
+            return options
+    matches.append((implicit, []))
+    return matches[-1][1]
+
+
+def parse_rule(args: Sequence[str] | str, *, with_counters: bool = False) -> Rule:
+    """A ``Rule`` from argv (``("-s", "10.0.0.1", "-j", "DROP")``) or one string of them.
+
+    A string is split the way iptables-restore splits a line. ``-c P B`` is
+    accepted and dropped (see :func:`parse_rule_line` to keep counters).
+    Raises ``RuleError`` naming the problem.
+    """
+    tokens = tuple(split_line(args) if isinstance(args, str) else args)
+    return _parse(tokens)[0]
+
+
+_K_CORE, _K_FRAG, _K_JUMP, _K_GOTO, _K_MATCH, _K_COUNTERS, _K_FAMILY, _K_NOT = range(8)
+_KIND: dict[str, int] = {
+    **dict.fromkeys(_CORE, _K_CORE),
+    **dict.fromkeys(_FRAGMENT, _K_FRAG),
+    **dict.fromkeys(_JUMP, _K_JUMP),
+    **dict.fromkeys(_GOTO, _K_GOTO),
+    **dict.fromkeys(_MATCH, _K_MATCH),
+    **dict.fromkeys(_COUNTERS, _K_COUNTERS),
+    **dict.fromkeys(_FAMILY, _K_FAMILY),
+    "!": _K_NOT,
+}
+
+
+def _parse(args: tuple[str, ...]) -> tuple[Rule, Counters | None]:  # noqa: PLR0912, PLR0915 - one grammar, one loop
+    core: dict[str, object] = {}
+    matches: list[tuple[str, list[Option]]] = []
+    target: tuple[str, bool, list[Option]] | None = None
+    counters = None
+    current: list[Option] | None = None  # where an option without -m goes
+    negate = False
+    i, n = 0, len(args)
+    while i < n:
+        tok = args[i]
+        i += 1
+        kind = _KIND.get(tok)
+        if kind is None:
+            if not isinstance(tok, str):
+                raise RuleError(f"rule arguments must be strings, got {tok!r} in {list(args)!r}")
+            if not _is_option(tok):
+                raise _fail(f"unexpected argument {tok!r}", args)
+            # An extension's option: its values run up to the next option or "!".
+            start = i
+            if i < n and args[i] == "!" and i + 1 < n and not _is_option(args[i + 1]):
+                negate = True  # old style: --dport ! 22
+                start = i = i + 1
+            while i < n and args[i] != "!" and not _is_option(args[i]):
+                i += 1
+            if current is None:
+                current = _implicit_options(core, matches, args)
+            current.append(Option(tok, args[start:i], negate))
+            negate = False
+        elif kind == _K_NOT:
+            if negate:
+                raise _fail("'!' given twice", args)
+            negate = True
+        elif kind == _K_CORE:
+            field = _CORE[tok]
+            if i >= n:
+                raise _fail(f"{tok} needs a value", args)
+            if field in core:
+                raise _fail(f"{tok} given twice", args)
+            core[field] = args[i]
+            if negate:
+                core[field + "_negated"] = True
+                negate = False
+            i += 1
+            current = None
+        elif kind == _K_FRAG:
+            core["fragment"] = not negate
+            negate = False
+            current = None
+        elif negate:
+            raise _fail(f"'!' cannot negate {tok}", args)
+        elif kind == _K_MATCH:
+            if i >= n:
+                raise _fail(f"{tok} needs a match name", args)
+            current = []
+            matches.append((args[i], current))
+            i += 1
+        elif kind in (_K_JUMP, _K_GOTO):
+            if i >= n:
+                raise _fail(f"{tok} needs a target", args)
+            if target is not None:
+                raise _fail("more than one target", args)
+            current = []
+            target = (args[i], kind == _K_GOTO, current)
+            i += 1
+        elif kind == _K_COUNTERS:
+            if i + 1 >= n or not (args[i].isdecimal() and args[i + 1].isdecimal()):
+                raise _fail(f"{tok} needs packet and byte counts", args)
+            counters = Counters(int(args[i]), int(args[i + 1]))
+            i += 2
+        # _K_FAMILY: -4/-6 in restore files; nothing to record
+    if negate:
+        raise _fail("'!' at the end", args)
+    rule = Rule(
+        **core,  # type: ignore[arg-type]
+        matches=tuple([Match(name, tuple(options)) for name, options in matches]),
+        target=None if target is None else Target(target[0], tuple(target[2]), target[1]),
+    )
+    return rule, counters
+
+
+def parse_rule_line(line: str) -> tuple[str, Rule, Counters | None]:
+    """``-A CHAIN ...`` or ``[P:B] -A CHAIN ...`` as (chain, rule, counters).
+
+    Raises ``ParseError`` when the line is not an append line, ``RuleError``
+    when its arguments are not a rule.
+    """
+    counters = None
+    text = line
+    if text.startswith("["):
+        end = text.find("] ")
+        packets, _, nbytes = text[1:end].partition(":")
+        if end < 0 or not (packets.isdecimal() and nbytes.isdecimal()):
+            raise ParseError(f"bad counters in {line!r}", source="rule line")
+        counters = Counters(int(packets), int(nbytes))
+        text = text[end + 2 :]
+    args = tuple(split_line(text))
+    if len(args) < 2 or args[0] not in ("-A", "--append"):
+        raise ParseError(f"expected '-A CHAIN ...': {line!r}", source="rule line")
+    rule, inline = _parse(args[2:])
+    return args[1], rule, counters or inline
+
+
+def _option_args(options: Iterable[Option]) -> list[str]:
+    out: list[str] = []
+    for opt in options:
+        if opt.negated:
+            out.append("!")
+        out.append(opt.name)
+        out.extend(opt.values)
+    return out
+
+
+def rule_args(rule: Rule) -> tuple[str, ...]:
+    """The rule as argv, core options first in iptables-save's order."""
+    out: list[str] = []
+    for flag, value, negated in (
+        ("-s", rule.source, rule.source_negated),
+        ("-d", rule.destination, rule.destination_negated),
+        ("-i", rule.in_interface, rule.in_interface_negated),
+        ("-o", rule.out_interface, rule.out_interface_negated),
+        ("-p", rule.protocol, rule.protocol_negated),
+    ):
+        if value is not None:
+            if negated:
+                out.append("!")
+            out += (flag, value)
+    if rule.fragment is not None:
+        out += ("-f",) if rule.fragment else ("!", "-f")
+    for match in rule.matches:
+        out += ("-m", match.name)
+        out += _option_args(match.options)
+    if rule.target is not None:
+        out += ("-g" if rule.target.goto else "-j", rule.target.name)
+        out += _option_args(rule.target.options)
+    return tuple(out)
+
+
+render_args = rule_args
+
+
+def render_line(chain: str, rule: Rule, counters: Counters | None = None, *, verb: str = "-A") -> str:
+    """The rule as a save/restore line: ``[P:B] -A CHAIN ...`` with iptables' quoting."""
+    args = rule_args(rule)
+    line = " ".join((verb, chain, *args))
+    if not STRING_OPTIONS.isdisjoint(args) or (args and _CARE.search("\0".join(args))):
+        words = [verb, chain]
+        previous = ""
+        for arg in args:
+            words.append(quote_save(arg, previous))
+            previous = arg
+        line = " ".join(words)
+    if counters is not None:
+        return f"[{counters.packets}:{counters.bytes}] {line}"
+    return line
