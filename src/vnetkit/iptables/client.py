@@ -18,6 +18,7 @@ from typing import Literal
 from vnetkit.errors import AlreadyExists, ConfigError, NotFound, ParseError, RuleError, UnsupportedError
 from vnetkit.exec.classify import classify_iptables
 from vnetkit.exec.runner import Completed, Runner, default_runner, validate_netns_name
+from vnetkit.iptables.bulk import BulkOps
 from vnetkit.iptables.caps import Backend, Capabilities, parse_version
 from vnetkit.iptables.names import (
     BUILTIN_CHAINS,
@@ -28,8 +29,10 @@ from vnetkit.iptables.names import (
     check_table,
     is_builtin,
 )
+from vnetkit.iptables.rules import rule_args
 from vnetkit.iptables.stats import Stat, parse_listing, parse_stat
 from vnetkit.iptables.text import counters_first
+from vnetkit.model import Rule
 
 __all__ = ["BackendChoice", "IPTables", "Protocol"]
 
@@ -46,18 +49,21 @@ Rows = list[list[str]]
 Stats = list[Stat]
 
 
-def _check_spec(spec: Sequence[str]) -> tuple[str, ...]:
+def _check_spec(spec: Sequence[str | Rule]) -> tuple[str, ...]:
+    """A rule as argv: separate strings as given, or the arguments of one ``Rule``."""
+    if len(spec) == 1 and isinstance(spec[0], Rule):
+        return rule_args(spec[0])
     for arg in spec:
         if not isinstance(arg, str):
-            raise RuleError(f"rule arguments must be strings, got {arg!r} in {list(spec)!r}")
-    return tuple(spec)
+            raise RuleError(f"rule arguments must be strings (or one Rule), got {arg!r} in {list(spec)!r}")
+    return tuple(spec)  # type: ignore[arg-type]
 
 
 def _lines(done: Completed) -> list[str]:
     return [line for line in done.stdout.splitlines() if line and not line.startswith("#")]
 
 
-class IPTables:
+class IPTables(BulkOps):
     """A client for one protocol's iptables, bound to one backend and one namespace.
 
     ``backend="auto"`` uses whatever ``iptables`` is on this system (the
@@ -164,7 +170,7 @@ class IPTables:
 
     # -- rules ------------------------------------------------------------------
 
-    def exists(self, table: str, chain: str, *spec: str) -> bool:
+    def exists(self, table: str, chain: str, *spec: str | Rule) -> bool:
         """True if the rule ``spec`` is in ``chain`` (``-C``); False if it or the chain is missing."""
         rule = _check_spec(spec)
         try:
@@ -180,7 +186,7 @@ class IPTables:
             return False
         return True
 
-    def insert(self, table: str, chain: str, pos: int, *spec: str) -> None:
+    def insert(self, table: str, chain: str, pos: int, *spec: str | Rule) -> None:
         """Insert the rule at 1-based position ``pos`` (``-I``)."""
         rule = _check_spec(spec)
         where = self._where(check_table(table), check_chain(chain))
@@ -188,7 +194,7 @@ class IPTables:
             f"insert a rule at {check_position(pos)} in {where}", "-t", table, "-I", chain, str(pos), *rule
         )
 
-    def insert_unique(self, table: str, chain: str, pos: int, *spec: str) -> bool:
+    def insert_unique(self, table: str, chain: str, pos: int, *spec: str | Rule) -> bool:
         """Insert the rule unless it is already in the chain; True if it was inserted.
 
         Safe against concurrent vnetkit calls on the same namespace: a lock
@@ -201,13 +207,13 @@ class IPTables:
             self.insert(table, chain, pos, *spec)
             return True
 
-    def replace(self, table: str, chain: str, pos: int, *spec: str) -> None:
+    def replace(self, table: str, chain: str, pos: int, *spec: str | Rule) -> None:
         """Replace the rule at 1-based position ``pos`` (``-R``)."""
         rule = _check_spec(spec)
         where = self._where(check_table(table), check_chain(chain))
         self._run(f"replace rule {check_position(pos)} in {where}", "-t", table, "-R", chain, str(pos), *rule)
 
-    def append(self, table: str, chain: str, *spec: str) -> None:
+    def append(self, table: str, chain: str, *spec: str | Rule) -> None:
         """Append the rule to the chain (``-A``)."""
         rule = _check_spec(spec)
         self._run(
@@ -219,7 +225,7 @@ class IPTables:
             *rule,
         )
 
-    def append_unique(self, table: str, chain: str, *spec: str) -> bool:
+    def append_unique(self, table: str, chain: str, *spec: str | Rule) -> bool:
         """Append the rule unless it is already in the chain; True if it was appended.
 
         Safe against concurrent vnetkit calls on the same namespace (see
@@ -231,7 +237,7 @@ class IPTables:
             self.append(table, chain, *spec)
             return True
 
-    def delete(self, table: str, chain: str, *spec: str) -> None:
+    def delete(self, table: str, chain: str, *spec: str | Rule) -> None:
         """Delete the first rule matching ``spec`` (``-D``); ``NotFound`` if there is none."""
         rule = _check_spec(spec)
         self._run(
@@ -243,7 +249,7 @@ class IPTables:
             *rule,
         )
 
-    def delete_if_exists(self, table: str, chain: str, *spec: str) -> bool:
+    def delete_if_exists(self, table: str, chain: str, *spec: str | Rule) -> bool:
         """Delete the rule if it is there (or do nothing); True if a rule was deleted.
 
         Safe against concurrent vnetkit calls: iptables-nft's ``-D`` finds the

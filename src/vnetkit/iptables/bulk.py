@@ -1,0 +1,158 @@
+"""Whole-ruleset operations of ``IPTables``: save, restore, transactions.
+
+Owns: running ``iptables-save`` and ``iptables-restore`` through the client's
+funnel, applying a :class:`Transaction` all or nothing (one restore; when it
+spans tables, the tables committed before a failure are restored from a
+snapshot), and naming the call behind a failed restore line.
+Does not own: the text formats (``savefile``, ``transaction``) or the verbs.
+"""
+
+from __future__ import annotations
+
+import re
+from abc import abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from vnetkit.errors import ApplyError, VnetkitError
+from vnetkit.exec.classify import classify_iptables, first_error_line
+from vnetkit.exec.runner import Completed, Runner
+from vnetkit.exec.xtables import installed_targets
+from vnetkit.iptables.canonical import canonical as default_canonical
+from vnetkit.iptables.names import check_table
+from vnetkit.iptables.savefile import parse_save, render_save
+from vnetkit.iptables.sync import Canonical, Desired, SyncPlan, plan_sync
+from vnetkit.iptables.transaction import Transaction
+from vnetkit.model import Ruleset
+
+__all__ = ["BulkOps"]
+
+_FAILED_LINE = re.compile(r"line:? (\d+)")
+# "iptables-nft-restore: line 5 failed: <reason>" -> "<reason>"
+_LINE_PREFIX = re.compile(r"^\S+: line \d+ failed:?\s*")
+
+
+class BulkOps:
+    """Mixed into ``IPTables``; relies on its runner, namespace, binary and wait flags."""
+
+    _runner: Runner
+    _netns: str | None
+    _binary: str
+    _wait: tuple[str, ...]
+
+    @abstractmethod
+    def list_chains(self, table: str) -> list[str]: ...
+
+    def _tool(self, suffix: str, action: str, *args: str, input: str | None = None) -> Completed:
+        """Run ``<binary>-save``/``-restore`` in the client's namespace; raise on failure."""
+        done = self._runner.run((f"{self._binary}-{suffix}", *args), netns=self._netns, input=input)
+        if done.returncode != 0:
+            raise classify_iptables(done, action=f"{self._binary}-{suffix}: {action}")
+        return done
+
+    def save(self, *, counters: bool = False, table: str | None = None) -> Ruleset:
+        """The live ruleset (one table, or all), as ``iptables-save`` prints it."""
+        args: tuple[str, ...] = ("-c",) if counters else ()
+        if table is not None:
+            args += ("-t", check_table(table))
+        done = self._tool("save", f"save {'table ' + table if table else 'the ruleset'}", *args)
+        return parse_save(done.stdout, source=f"{self._binary}-save")
+
+    def restore(self, ruleset: Ruleset, *, flush: bool = True, counters: bool = False) -> None:
+        """Load ``ruleset``: with ``flush`` each table in it is replaced, else its lines are added.
+
+        ``counters=True`` sets the rule and policy counters from the ruleset.
+        """
+        args = tuple(self._wait) + (("-c",) if counters else ()) + (() if flush else ("--noflush",))
+        names = ", ".join(table.name for table in ruleset.tables) or "nothing"
+        self._tool("restore", f"restore tables {names}", *args, input=render_save(ruleset))
+
+    @contextmanager
+    def transaction(self, *, test: bool = False) -> Iterator[Transaction]:
+        """Collect changes in the ``with`` block; apply them together when it ends without error.
+
+        ``test=True`` only checks them (``iptables-restore --test`` plus a check
+        of jump targets, which ``iptables-nft-restore --test`` skips).
+        """
+        tx = Transaction()
+        yield tx
+        self.apply(tx, test=test)
+
+    def apply(self, tx: Transaction, *, test: bool = False) -> None:
+        """Apply (or with ``test`` only check) a transaction: all of it or none of it."""
+        if not len(tx):
+            return
+        with self._runner.lock(self._netns):
+            self._apply_locked(tx, test=test)
+
+    def _apply_locked(self, tx: Transaction, *, test: bool = False) -> None:
+        if test:
+            targets = installed_targets()
+            for table in tx.tables:
+                tx.check_references(table, self.list_chains(table), targets)
+            self._restore_tx(tx, tx.tables, test=True)
+            return
+        snapshot = self.save(counters=True) if len(tx.tables) > 1 else None
+        self._apply_with_rollback(tx, snapshot)
+
+    def sync(
+        self, desired: Desired, *, dry_run: bool = False, canonical: Canonical | None = None
+    ) -> SyncPlan:
+        """Make the owned chains and jumps of ``desired`` true in one transaction; return the plan.
+
+        Reads the live ruleset once, diffs (see :func:`plan_sync`), applies
+        only the difference, and holds the per-namespace lock throughout, so
+        concurrent syncs from other vnetkit processes neither lose nor
+        duplicate anything. ``dry_run`` plans without applying.
+        """
+        canon = canonical if canonical is not None else default_canonical
+        with self._runner.lock(self._netns):
+            plan = plan_sync(desired, self.save(), canonical=canon)
+            if plan and not dry_run:
+                self._apply_locked(plan.transaction)
+        return plan
+
+    def _apply_with_rollback(self, tx: Transaction, snapshot: Ruleset | None) -> None:
+        try:
+            self._restore_tx(tx, tx.tables, test=False)
+        except _TxFailure as failure:
+            committed = tx.tables[: tx.tables.index(failure.table)] if failure.table else []
+            if committed and snapshot is not None:
+                tables = tuple(t for t in snapshot.tables if t.name in committed)
+                try:
+                    self.restore(Ruleset(tables), flush=True, counters=True)
+                except VnetkitError as exc:
+                    raise ApplyError(
+                        f"{failure.error}; undoing tables {', '.join(committed)} failed too: {exc}",
+                        completed=committed,
+                        failed=failure.what,
+                    ) from exc
+            raise failure.error from None
+
+    def _restore_tx(self, tx: Transaction, tables: list[str], *, test: bool) -> None:
+        args = (*self._wait, "--noflush", *(("--test",) if test else ()))
+        text = tx.render(tables)
+        done = self._runner.run((f"{self._binary}-restore", *args), netns=self._netns, input=text)
+        if done.returncode == 0:
+            return
+        m = _FAILED_LINE.search(done.stderr)
+        line = int(m.group(1)) if m else 0
+        op = tx.op_at(line, tables)
+        what = op.describe() if op is not None else f"line {line} of the restore input"
+        verb = "check" if test else "apply"
+        error = classify_iptables(done, action="")
+        reason = _LINE_PREFIX.sub("", first_error_line(done.stderr))
+        reason = reason or "iptables-restore gave no reason, only the line"
+        error.message = f"{self._binary}-restore: {verb} transaction at {what}: {reason}"
+        error.args = (error.message,)
+        raise _TxFailure(error, op.table if op is not None else "", what)
+
+
+class _TxFailure(Exception):
+    """Internal: a restore failed at a known table; carries the user-facing error."""
+
+    def __init__(self, error: VnetkitError, table: str, what: str) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.table = table
+        self.what = what

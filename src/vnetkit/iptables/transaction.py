@@ -1,0 +1,208 @@
+"""Collect many changes and write them as one ``iptables-restore --noflush`` input.
+
+Owns: ``Transaction``, which records appends, inserts, deletes and chain
+operations across tables as restore lines, remembers which call made each
+line (so a failure at "line 12" names the call), and checks jump targets
+against the chains that will exist. Bookkeeping costs about a microsecond a
+call. Does not own: running iptables-restore or rolling back (``client``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
+
+from vnetkit.errors import RuleError
+from vnetkit.iptables.names import BUILTIN_CHAINS, check_chain, check_policy, check_position, check_table
+from vnetkit.iptables.rules import render_line, rule_args
+from vnetkit.iptables.text import STRING_OPTIONS, quote_save, split_line
+from vnetkit.model import Rule
+
+__all__ = ["Op", "Transaction", "jump_targets"]
+
+Spec = tuple[str, ...] | tuple[Rule]
+
+_CARE = re.compile(r'[\s"\\]|\x00\x00|^\x00|\x00$|^$')
+_STANDARD_TARGETS = frozenset({"ACCEPT", "DROP", "RETURN", "QUEUE"})
+
+
+@dataclass(frozen=True, slots=True)
+class Op:
+    """One recorded call: the verb and arguments as the caller gave them."""
+
+    verb: str
+    table: str
+    args: tuple[object, ...]
+
+    def describe(self) -> str:
+        """``append('filter', 'INPUT', '-j', 'DROP')``, for error messages."""
+        shown = ", ".join(
+            repr(arg) if not isinstance(arg, Rule) else repr(rule_args(arg)) for arg in self.args
+        )
+        return f"{self.verb}({self.table!r}, {shown})"
+
+
+def _line(verb: str, chain: str, spec: Sequence[str | Rule], extra: tuple[str, ...] = ()) -> str:
+    """A restore line for a rule given as strings or as one ``Rule``."""
+    if len(spec) == 1 and isinstance(spec[0], Rule):
+        if extra:
+            return render_line(f"{chain} {' '.join(extra)}", spec[0], verb=verb)
+        return render_line(chain, spec[0], verb=verb)
+    head = f"{verb} {chain} {' '.join(extra)} " if extra else f"{verb} {chain} "
+    try:
+        joined = "\0".join(spec)  # type: ignore[arg-type]
+    except TypeError:
+        raise RuleError(f"rule arguments must be strings (or one Rule), got {list(spec)!r}") from None
+    if not spec:
+        raise RuleError(f"{verb} {chain}: the rule is empty")
+    if not _CARE.search(joined) and STRING_OPTIONS.isdisjoint(spec):
+        return head + joined.replace("\0", " ")
+    words: list[str] = []
+    previous = ""
+    for arg in spec:
+        words.append(quote_save(arg, previous))  # type: ignore[arg-type]
+        previous = arg  # type: ignore[assignment]
+    return head + " ".join(words)
+
+
+class Transaction:
+    """Changes to apply together; see :meth:`IPTables.transaction`.
+
+    Methods mirror the client's verbs. Nothing runs until the transaction is
+    applied; then either every change is made or none is.
+    """
+
+    def __init__(self) -> None:
+        self._lines: dict[str, list[str]] = {}
+        self._ops: dict[str, list[Op]] = {}
+        self._chains_ok: set[str] = set()
+
+    def _add(self, verb: str, table: str, line: str, args: tuple[object, ...]) -> None:
+        lines = self._lines.get(table)
+        if lines is None:
+            check_table(table)
+            lines = self._lines[table] = []
+            self._ops[table] = []
+        lines.append(line)
+        self._ops[table].append(Op(verb, table, args))
+
+    def _chain(self, chain: str) -> str:
+        if chain not in self._chains_ok:
+            check_chain(chain)
+            self._chains_ok.add(chain)
+        return chain
+
+    # -- rules ----------------------------------------------------------------
+
+    def append(self, table: str, chain: str, *spec: str | Rule) -> None:
+        """Append a rule (``-A``)."""
+        self._add("append", table, _line("-A", self._chain(chain), spec), (chain, *spec))
+
+    def insert(self, table: str, chain: str, pos: int, *spec: str | Rule) -> None:
+        """Insert a rule at 1-based ``pos`` (``-I``)."""
+        extra = (str(check_position(pos)),)
+        self._add("insert", table, _line("-I", self._chain(chain), spec, extra), (chain, pos, *spec))
+
+    def replace(self, table: str, chain: str, pos: int, *spec: str | Rule) -> None:
+        """Replace the rule at 1-based ``pos`` (``-R``)."""
+        extra = (str(check_position(pos)),)
+        self._add("replace", table, _line("-R", self._chain(chain), spec, extra), (chain, pos, *spec))
+
+    def delete(self, table: str, chain: str, *spec: str | Rule) -> None:
+        """Delete the first rule matching ``spec`` (``-D``); the transaction fails if there is none."""
+        self._add("delete", table, _line("-D", self._chain(chain), spec), (chain, *spec))
+
+    def delete_by_id(self, table: str, chain: str, id: int) -> None:
+        """Delete rule number ``id`` (``-D CHAIN N``)."""
+        self._add("delete_by_id", table, f"-D {self._chain(chain)} {check_position(id)}", (chain, id))
+
+    # -- chains -----------------------------------------------------------------
+
+    def new_chain(self, table: str, chain: str) -> None:
+        """Create a user chain (``-N``); the transaction fails if it exists."""
+        self._add("new_chain", table, f"-N {self._chain(chain)}", (chain,))
+
+    def clear_chain(self, table: str, chain: str) -> None:
+        """Create the chain, or flush it if it exists (a ``:CHAIN`` declaration)."""
+        if chain in BUILTIN_CHAINS.get(table, ()):
+            self.flush_chain(table, chain)
+            return
+        self._add("clear_chain", table, f":{self._chain(chain)} - [0:0]", (chain,))
+
+    def flush_chain(self, table: str, chain: str) -> None:
+        """Delete every rule of an existing chain (``-F``)."""
+        self._add("flush_chain", table, f"-F {self._chain(chain)}", (chain,))
+
+    def delete_chain(self, table: str, chain: str) -> None:
+        """Delete an empty, unreferenced user chain (``-X``)."""
+        if chain in BUILTIN_CHAINS.get(table, ()):
+            raise RuleError(f"cannot delete chain {chain} of table {table}: it is a built-in chain")
+        self._add("delete_chain", table, f"-X {self._chain(chain)}", (chain,))
+
+    def rename_chain(self, table: str, old: str, new: str) -> None:
+        """Rename a user chain (``-E``)."""
+        self._add("rename_chain", table, f"-E {self._chain(old)} {self._chain(new)}", (old, new))
+
+    def change_policy(self, table: str, chain: str, target: str) -> None:
+        """Set a built-in chain's policy (``-P``)."""
+        if chain not in BUILTIN_CHAINS.get(check_table(table), ()):
+            raise RuleError(
+                f"cannot set the policy of chain {chain} of table {table}: only built-in chains have one",
+                choices=BUILTIN_CHAINS[table],
+            )
+        self._add("change_policy", table, f"-P {chain} {check_policy(target)}", (chain, target))
+
+    # -- output -----------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return sum(len(lines) for lines in self._lines.values())
+
+    @property
+    def tables(self) -> list[str]:
+        """The tables this transaction touches, in first-use order."""
+        return list(self._lines)
+
+    def render(self, tables: Iterable[str] | None = None) -> str:
+        """The iptables-restore input (for ``--noflush``), table by table."""
+        out: list[str] = []
+        for table in self._lines if tables is None else tables:
+            out.append(f"*{table}")
+            out.extend(self._lines[table])
+            out.append("COMMIT")
+        return "\n".join(out) + "\n" if out else ""
+
+    def op_at(self, line: int, tables: Iterable[str] | None = None) -> Op | None:
+        """The call that produced 1-based ``line`` of :meth:`render` (None for ``*table``/COMMIT)."""
+        first = 1
+        for table in self._lines if tables is None else tables:
+            count = len(self._lines[table])
+            if first < line <= first + count:
+                return self._ops[table][line - first - 1]
+            first += count + 2
+        return None
+
+    def check_references(self, table: str, existing: Collection[str], targets: Collection[str]) -> None:
+        """Raise RuleError for a jump to a chain that will not exist.
+
+        ``existing`` are the table's chains now; ``targets`` the names of the
+        installed target extensions. (``iptables-nft-restore --test`` accepts a
+        jump to an undefined chain, so this is checked here.)
+        """
+        chains = set(existing)
+        for line, op in zip(self._lines.get(table, ()), self._ops.get(table, ()), strict=True):
+            if op.verb in ("new_chain", "clear_chain"):
+                chains.add(str(op.args[0]))
+            elif op.verb == "rename_chain":
+                chains.add(str(op.args[1]))
+            for target in jump_targets(line):
+                if target not in chains and target not in _STANDARD_TARGETS and target not in targets:
+                    raise RuleError(
+                        f"{op.describe()}: jump to chain {target!r}, which does not exist in table {table}"
+                    )
+
+
+def jump_targets(line: str) -> list[str]:
+    """The names after ``-j``/``-g`` in a restore line (normally one)."""
+    words = split_line(line)
+    return [words[k + 1] for k, word in enumerate(words[:-1]) if word in ("-j", "-g", "--jump", "--goto")]
