@@ -1,0 +1,1 @@
+"""Benchmarks: vnetkit timed against the go-iptables anchor, as ratios (``make bench``)."""
