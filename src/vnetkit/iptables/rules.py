@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from vnetkit.errors import ParseError, RuleError
-from vnetkit.iptables.text import STRING_OPTIONS, quote_save, split_line
+from vnetkit.iptables.text import QUOTED_OPTIONS, quote_save, split_line
 from vnetkit.model import Counters, Match, Option, Rule, Target
 
 __all__ = ["parse_rule", "parse_rule_line", "render_args", "render_line", "rule_args"]
@@ -258,7 +258,7 @@ def render_line(chain: str, rule: Rule, counters: Counters | None = None, *, ver
     """The rule as a save/restore line: ``[P:B] -A CHAIN ...`` with iptables' quoting."""
     args = rule_args(rule)
     line = " ".join((verb, chain, *args))
-    if not STRING_OPTIONS.isdisjoint(args) or (args and _CARE.search("\0".join(args))):
+    if not QUOTED_OPTIONS.isdisjoint(args) or (args and _CARE.search("\0".join(args))):
         words = [verb, chain]
         previous = ""
         for arg in args:

@@ -13,12 +13,23 @@ from typing import NamedTuple
 
 from vnetkit.errors import ParseError
 
-__all__ = ["STRING_OPTIONS", "Token", "counters_first", "quote", "quote_save", "split_line", "tokens"]
+__all__ = [
+    "QUOTED_OPTIONS",
+    "STRING_OPTIONS",
+    "Token",
+    "counters_first",
+    "quote",
+    "quote_save",
+    "split_line",
+    "tokens",
+]
 
 # Options whose value iptables prints with xtables_save_string (quoted unless plain).
 STRING_OPTIONS = frozenset(
     {"--comment", "--log-prefix", "--nflog-prefix", "--ulog-prefix", "--helper", "--nfacct-name"}
 )
+# Options whose value may print quoted even when plain (see quote_save).
+QUOTED_OPTIONS = STRING_OPTIONS | {"--string"}
 
 # A token: quoted parts ("..." with backslash escapes) and bare characters,
 # or a lone quote that opens nothing (an error).
@@ -108,6 +119,8 @@ def quote_save(arg: str, option: str = "") -> str:
     """
     if option in STRING_OPTIONS:
         return quote(arg)
+    if option == "--string":  # libxt_string always quotes, escaping only " and \\
+        return '"' + re.sub(r'(["\\])', r"\\\1", arg) + '"'
     if arg and not _NEEDS_QUOTES.search(arg):
         return arg
     return '"' + re.sub(r'(["\\])', r"\\\1", arg) + '"'

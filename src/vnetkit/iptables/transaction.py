@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from vnetkit.errors import RuleError
 from vnetkit.iptables.names import BUILTIN_CHAINS, check_chain, check_policy, check_position, check_table
 from vnetkit.iptables.rules import render_line, rule_args
-from vnetkit.iptables.text import STRING_OPTIONS, quote_save, split_line
+from vnetkit.iptables.text import QUOTED_OPTIONS, quote_save, split_line
 from vnetkit.model import Rule
 
 __all__ = ["Op", "Transaction", "jump_targets"]
@@ -56,7 +56,7 @@ def _line(verb: str, chain: str, spec: Sequence[str | Rule], extra: tuple[str, .
         raise RuleError(f"rule arguments must be strings (or one Rule), got {list(spec)!r}") from None
     if not spec:
         raise RuleError(f"{verb} {chain}: the rule is empty")
-    if not _CARE.search(joined) and STRING_OPTIONS.isdisjoint(spec):
+    if not _CARE.search(joined) and QUOTED_OPTIONS.isdisjoint(spec):
         return head + joined.replace("\0", " ")
     words: list[str] = []
     previous = ""
