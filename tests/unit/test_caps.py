@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from vnetkit.errors import ParseError
-from vnetkit.iptables.caps import Capabilities, parse_version
+from vnetkit.iptables.caps import Capabilities, blank_opt_column, parse_version
 
 
 @pytest.mark.parametrize(
@@ -73,3 +73,23 @@ def test_capabilities_are_frozen() -> None:
     caps = parse_version("iptables v1.8.9 (nf_tables)")
     with pytest.raises(dataclasses.FrozenInstanceError):
         caps.backend = "legacy"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("version", "protocol", "blank"),
+    [
+        ((1, 8, 8), "ipv6", True),
+        ((1, 8, 7), "ipv6", True),
+        ((1, 6, 1), "ipv6", True),
+        ((1, 4, 21), "ipv6", True),
+        ((1, 8, 9), "ipv6", False),
+        ((1, 8, 10), "ipv6", False),
+        ((2, 0, 0), "ipv6", False),
+        ((1, 8, 8), "ipv4", False),
+        ((1, 4, 21), "ipv4", False),
+        ((1, 8, 9), "ipv4", False),
+    ],
+)
+def test_blank_opt_column(version: tuple[int, int, int], protocol: str, blank: bool) -> None:
+    # ip6tables printed a blank opt column until 1.8.9; iptables never did.
+    assert blank_opt_column(version, protocol) is blank

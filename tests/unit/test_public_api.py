@@ -10,6 +10,7 @@ import pytest
 import vnetkit
 import vnetkit.exec
 import vnetkit.iptables
+import vnetkit.model
 from vnetkit import errors
 from vnetkit.exec import fake, runner
 from vnetkit.iptables import client, stats
@@ -41,13 +42,29 @@ EXPECTED = {
         "BackendChoice",
         "TABLES",
         "Capabilities",
+        "Change",
+        "Desired",
         "IPTables",
+        "Jump",
         "Protocol",
+        "Snapshot",
         "Stat",
+        "SyncPlan",
+        "Transaction",
+        "canonical",
+        "desired_from_save",
         "parse_listing",
+        "parse_rule",
+        "parse_rule_line",
+        "parse_save",
         "parse_stat",
         "parse_version",
+        "plan_sync",
+        "render_line",
+        "render_save",
+        "rule_args",
     ],
+    "vnetkit.model": ["Chain", "Counters", "Entry", "Match", "Option", "Rule", "Ruleset", "Table", "Target"],
     "vnetkit.exec": ["Completed", "FakeRunner", "Runner", "SystemRunner", "default_runner"],
 }
 

@@ -16,7 +16,10 @@ from collections.abc import Sequence
 import click
 
 from vnetkit import __version__
-from vnetkit.cli import render
+from vnetkit.cli import (
+    ipt_ruleset,  # noqa: F401 - registers save/restore/apply/diff on ipt
+    render,
+)
 from vnetkit.cli.env import Env
 from vnetkit.cli.ipt import ipt
 from vnetkit.errors import ConfigError, RuleError, TopologyError, VnetkitError

@@ -8,7 +8,6 @@ rich markup. Does not own: calling the API or deciding exit codes.
 
 from __future__ import annotations
 
-import dataclasses
 import ipaddress
 import json
 import os
@@ -22,8 +21,22 @@ from rich.table import Table
 from rich.text import Text
 
 from vnetkit.iptables import Stat
+from vnetkit.iptables.rules import render_line
+from vnetkit.iptables.sync import Change
+from vnetkit.model import Counters, Ruleset
 
-__all__ = ["Listing", "chains", "diagnostic", "emit_json", "listing", "stat_as_dict", "stats", "yes_no"]
+__all__ = [
+    "Listing",
+    "chains",
+    "changes",
+    "diagnostic",
+    "emit_json",
+    "listing",
+    "ruleset_as_dict",
+    "stat_as_dict",
+    "stats",
+    "yes_no",
+]
 
 # One chain of ``list``: its name and the lines the API returned for it.
 Listing = tuple[str, list[str]]
@@ -125,4 +138,40 @@ def _plain(value: object) -> object:
 
 def stat_as_dict(stat: Stat) -> dict[str, object]:
     """Every field of ``stat`` under its own name; networks as ``"192.0.2.0/24"`` strings."""
-    return {field.name: _plain(getattr(stat, field.name)) for field in dataclasses.fields(stat)}
+    return {name: _plain(value) for name, value in stat._asdict().items()}
+
+
+def _counts(counters: Counters | None) -> dict[str, int] | None:
+    return None if counters is None else {"packets": counters.packets, "bytes": counters.bytes}
+
+
+def ruleset_as_dict(ruleset: Ruleset) -> dict[str, object]:
+    """A ruleset for ``--json``: tables, their chains (policy, counters) and rules as save lines."""
+    return {
+        "tables": [
+            {
+                "name": table.name,
+                "chains": [
+                    {"name": c.name, "policy": c.policy, "counters": _counts(c.counters)}
+                    for c in table.chains
+                ],
+                "rules": [
+                    {"chain": e.chain, "rule": render_line(e.chain, e.rule), "counters": _counts(e.counters)}
+                    for e in table.rules
+                ],
+            }
+            for table in ruleset.tables
+        ]
+    }
+
+
+_SIGNS = {"add": "+", "remove": "-", "create": "+", "delete": "-"}
+
+
+def changes(items: Sequence[Change], *, applied: bool) -> None:
+    """A sync plan, one line per change: ``+ filter VNK-WEB -A VNK-WEB ...``; a summary line last."""
+    for change in items:
+        what = change.rule or f"chain {change.chain}"
+        click.echo(f"{_SIGNS.get(change.action, '?')} {change.table:<8} {what}")
+    verb = "applied" if applied else "to apply"
+    click.echo(f"{len(items)} change(s) {verb}" if items else "in sync: nothing to change")

@@ -10,6 +10,10 @@ thread that calls setns(2) once and then spawns every program itself; children
 inherit the thread's namespace and keep Python's fast vfork spawn path (a
 ``preexec_fn`` would force the slow fork path, and ``ip netns exec`` costs a
 whole extra process per call).
+
+Programs named without a ``/`` are looked up on ``PATH`` once and then run by
+absolute path: exec by bare name tries every ``PATH`` directory in turn (one
+failed execve each), for every call.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import fcntl
 import os
 import queue
+import shutil
 import subprocess
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -95,17 +100,54 @@ def _package_hint(program: str) -> str:
     return f"install it: apt-get install {package}"
 
 
-def _spawn(argv: tuple[str, ...], input: str | None) -> Completed:
+# Program name -> (the PATH it was looked up in, its absolute path there).
+# One entry per program, replaced when PATH changes; lookups that find
+# nothing are not kept (the program may be installed later).
+_WHERE: dict[str, tuple[str | None, str]] = {}
+
+
+def _which(program: str) -> tuple[str, bool]:
+    """The file to exec for ``program``, and whether it came from the cache.
+
+    A name with a ``/`` is used as given. A name found nowhere (or only as a
+    file we may not execute) comes back bare, so exec searches PATH itself and
+    fails exactly as it always has (``MissingTool``, ``PermissionDenied``).
+    """
+    if "/" in program:
+        return program, False
+    path = os.environ.get("PATH")
+    hit = _WHERE.get(program)
+    if hit is not None and hit[0] == path:
+        return hit[1], True
+    # exec's own search uses os.defpath when PATH is unset; look where it would.
+    found = shutil.which(program, path=os.defpath if path is None else path)
+    if found is None or not os.path.isabs(found):  # a relative PATH entry depends on the cwd
+        return program, False
+    _WHERE[program] = (path, found)
+    return found, False
+
+
+def _spawn(argv: tuple[str, ...], input: str | None, *, retry: bool = True) -> Completed:
+    executable, cached = _which(argv[0])
     try:
+        # ``executable`` is what runs; the child still gets the caller's argv[0].
         proc = subprocess.run(
             argv,
+            executable=executable,
             input=input,
             capture_output=True,
-            text=True,
+            # iptables truncates comments by bytes and can print half a UTF-8
+            # character: keep such bytes (as surrogates) instead of failing,
+            # and write them back unchanged when text goes to a restore.
+            encoding="utf-8",
+            errors="surrogateescape",
             check=False,
             stdin=None if input is not None else subprocess.DEVNULL,
         )
     except FileNotFoundError:
+        if cached and retry:  # removed or moved since it was found: look again, once
+            _WHERE.pop(argv[0], None)
+            return _spawn(argv, input, retry=False)
         raise MissingTool(f"{argv[0]}: command not found; {_package_hint(argv[0])}", argv=argv) from None
     except PermissionError as exc:
         raise PermissionDenied(f"{argv[0]}: cannot execute ({exc.strerror})", argv=argv) from None

@@ -21,6 +21,7 @@ from vnetkit.exec.xtables import installed_targets
 from vnetkit.iptables.canonical import canonical as default_canonical
 from vnetkit.iptables.names import check_table
 from vnetkit.iptables.savefile import parse_save, render_save
+from vnetkit.iptables.snapshot import Snapshot
 from vnetkit.iptables.sync import Canonical, Desired, SyncPlan, plan_sync
 from vnetkit.iptables.transaction import Transaction
 from vnetkit.model import Ruleset
@@ -57,6 +58,10 @@ class BulkOps:
             args += ("-t", check_table(table))
         done = self._tool("save", f"save {'table ' + table if table else 'the ruleset'}", *args)
         return parse_save(done.stdout, source=f"{self._binary}-save")
+
+    def snapshot(self, *, table: str | None = None) -> Snapshot:
+        """One ``iptables-save`` indexed for many ``exists`` questions (see :class:`Snapshot`)."""
+        return Snapshot(self.save(table=table))
 
     def restore(self, ruleset: Ruleset, *, flush: bool = True, counters: bool = False) -> None:
         """Load ``ruleset``: with ``flush`` each table in it is replaced, else its lines are added.

@@ -1,7 +1,8 @@
 """What the installed iptables can do, read once from its ``--version``.
 
 Owns: parsing ``iptables v1.8.9 (nf_tables)`` into a version tuple and a
-backend, and the feature thresholds go-iptables uses. Pure: no I/O.
+backend, the feature thresholds go-iptables uses, and which ``-L`` listing
+layout a version prints. Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Literal
 
 from vnetkit.errors import ParseError
 
-__all__ = ["Backend", "Capabilities", "parse_version"]
+__all__ = ["Backend", "Capabilities", "blank_opt_column", "parse_version"]
 
 Backend = Literal["nft", "legacy"]
 
@@ -40,6 +41,17 @@ class Capabilities:
     def has_random_fully(self) -> bool:
         """``--random-fully`` for MASQUERADE/SNAT exists from 1.6.2."""
         return self.version >= (1, 6, 2)
+
+
+def blank_opt_column(version: tuple[int, int, int], protocol: str) -> bool:
+    """True if ``-L`` listings of this iptables leave the ``opt`` column blank.
+
+    ip6tables before 1.8.9 printed three spaces there (IPv6 has no fragment
+    flag); from 1.8.9 it prints ``--`` like iptables always has. ``protocol``
+    is ``"ipv4"`` or ``"ipv6"``. The answer is the ``blank_opt`` hint of
+    :func:`vnetkit.iptables.stats.parse_stats`.
+    """
+    return protocol == "ipv6" and version < (1, 8, 9)
 
 
 def parse_version(text: str) -> Capabilities:

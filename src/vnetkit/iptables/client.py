@@ -19,7 +19,7 @@ from vnetkit.errors import AlreadyExists, ConfigError, NotFound, ParseError, Rul
 from vnetkit.exec.classify import classify_iptables
 from vnetkit.exec.runner import Completed, Runner, default_runner, validate_netns_name
 from vnetkit.iptables.bulk import BulkOps
-from vnetkit.iptables.caps import Backend, Capabilities, parse_version
+from vnetkit.iptables.caps import Backend, Capabilities, blank_opt_column, parse_version
 from vnetkit.iptables.names import (
     BUILTIN_CHAINS,
     TABLES,
@@ -30,7 +30,7 @@ from vnetkit.iptables.names import (
     is_builtin,
 )
 from vnetkit.iptables.rules import rule_args
-from vnetkit.iptables.stats import Stat, parse_listing, parse_stat
+from vnetkit.iptables.stats import Stat, parse_listing, parse_stats
 from vnetkit.iptables.text import counters_first
 from vnetkit.model import Rule
 
@@ -340,8 +340,14 @@ class IPTables(BulkOps):
         return parse_listing(done.stdout, source=f"{self._binary} -L {chain}")
 
     def structured_stats(self, table: str, chain: str) -> Stats:
-        """:meth:`stats` as typed :class:`Stat` values."""
-        return [parse_stat(row) for row in self.stats(table, chain)]
+        """The counters and columns of each rule as typed :class:`Stat` values (one process)."""
+        where = self._where(check_table(table), check_chain(chain))
+        done = self._run(f"read the counters of {where}", "-t", table, "-L", chain, "-v", "-n", "-x")
+        return parse_stats(
+            done.stdout,
+            blank_opt=blank_opt_column(self.version, self.protocol),
+            source=f"{self._binary} -L {chain}",
+        )
 
     # -- chains -----------------------------------------------------------------
 
