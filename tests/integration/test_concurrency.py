@@ -81,3 +81,46 @@ def test_delete_if_exists_from_eight_processes(ipt: IPTables) -> None:
         ipt.append("filter", "VNK-RACE", "-s", fmt.format(n), "-j", "ACCEPT")
     run_workers(ipt, "delete_if_exists")
     assert rule_counts(ipt) == Counter()
+
+
+SYNC_WORKER = textwrap.dedent(
+    """
+    import sys
+    from vnetkit.iptables import Desired, IPTables, Jump, parse_rule
+
+    backend, protocol, netns, worker = sys.argv[1:5]
+    ipt = IPTables(protocol, backend=backend, netns=netns)
+    fmt = "192.0.2.{}" if protocol == "ipv4" else "2001:db8::{:x}"
+    rules = [parse_rule(["-s", fmt.format(n), "-j", "ACCEPT"]) for n in range(20)]
+    jump = Jump("filter", "INPUT", parse_rule("-j VNK-SYNC"))
+    desired = Desired("VNK-", {("filter", "VNK-SYNC"): rules}, [jump])
+    for k in range(10):
+        ipt.sync(desired)
+        with ipt.transaction() as tx:  # and its own rules, in a chain sync does not own
+            tx.append("filter", "APP-TX", "-s", fmt.format(int(worker) * 10 + k), "-j", "ACCEPT")
+            tx.append("filter", "APP-TX", "-m", "comment", "--comment", f"worker {worker} step {k}")
+    """
+)
+
+
+def test_syncs_and_transactions_from_eight_processes(ipt: IPTables) -> None:
+    assert ipt.netns is not None
+    ipt.new_chain("filter", "APP-TX")
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", SYNC_WORKER, ipt.backend, ipt.protocol, ipt.netns, str(w)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for w in range(PROCESSES)
+    ]
+    failures = [p.communicate(timeout=180)[1].strip().splitlines()[-1:] for p in procs]
+    assert all(p.returncode == 0 for p in procs), failures
+    # The synced chain is exactly the desired one, its jump is there once.
+    assert len(ipt.list("filter", "VNK-SYNC")) == 1 + 20
+    assert ipt.list("filter", "INPUT").count("-A INPUT -j VNK-SYNC") == 1
+    # Every transaction landed whole: 8 workers x 10 transactions x 2 rules, no loss, no duplicate.
+    lines = Counter(line for line in ipt.list("filter", "APP-TX") if line.startswith("-A "))
+    assert sum(lines.values()) == PROCESSES * 10 * 2
+    assert set(lines.values()) == {1}
