@@ -4,7 +4,9 @@ Two namespaces, ``vnk-demo-client`` and ``vnk-demo-fw``, joined by a veth pair
 made with its peer directly in the target namespace. The firewall side gets a
 custom chain with a jump, a few rules and a DROP policy; the client sends
 pings and TCP connection attempts so counters move; then the demo prints
-``vnetkit ipt list --counters`` and removes everything it made. Nothing
+``vnetkit ipt list --counters``, syncs a desired state twice (the second
+changes nothing), changes it and re-syncs the difference, saves, wipes and
+restores the ruleset, and removes everything it made. Nothing
 touches the root namespace. Run: ``python -m vnetkit.demo``.
 """
 
@@ -20,7 +22,7 @@ from vnetkit.cli.main import main as cli_main
 from vnetkit.errors import VnetkitError
 from vnetkit.exec import default_runner
 from vnetkit.exec import netns as nsops
-from vnetkit.iptables import IPTables
+from vnetkit.iptables import IPTables, desired_from_save, render_save
 
 CLIENT = "vnk-demo-client"
 FIREWALL = "vnk-demo-fw"
@@ -125,6 +127,52 @@ def show(ipt: IPTables) -> None:
         )
 
 
+DESIRED_V1 = """\
+*filter
+:INPUT ACCEPT [0:0]
+:VNK-SVC-WEB - [0:0]
+-A INPUT -p tcp -j VNK-SVC-WEB
+-A VNK-SVC-WEB -p tcp --dport 80 -j ACCEPT
+-A VNK-SVC-WEB -p tcp --dport 443 -j ACCEPT
+-A VNK-SVC-WEB -s 10.99.0.0/24 -p tcp --dport 22 -m comment --comment "lab ssh" -j ACCEPT
+COMMIT
+"""
+
+
+def desired_state(ipt: IPTables) -> None:
+    step("desired state: the chains we own (prefix VNK-SVC-), synced (the kube-proxy / Neutron pattern)")
+    desired = desired_from_save(DESIRED_V1, prefix="VNK-SVC-")
+    console.print(DESIRED_V1.rstrip(), style="green", markup=False, soft_wrap=True)
+    for round_ in ("first sync", "second sync (nothing to do)"):
+        plan = ipt.sync(desired)
+        console.print(f"[bold]{round_}[/]: {len(plan.changes)} change(s)")
+        for change in plan.changes:
+            console.print(f"  {change.action:<7} {change.rule or 'chain ' + change.chain}", markup=False)
+
+    step("change the desired state: 443 becomes 8443, ssh goes; re-sync applies only the difference")
+    changed = DESIRED_V1.replace("--dport 443", "--dport 8443")
+    changed = "\n".join(line for line in changed.splitlines() if "lab ssh" not in line) + "\n"
+    plan = ipt.sync(desired_from_save(changed, prefix="VNK-SVC-"))
+    for change in plan.changes:
+        console.print(f"  {change.action:<7} {change.rule}", markup=False)
+    console.print("(the port-80 rule was not touched: its counters are kept)")
+
+    step("save, wipe, restore: the standard iptables-save format")
+    saved = ipt.save(counters=True)
+    text = render_save(saved)
+    console.print(f"vnetkit ipt save  -> {len(text.splitlines())} lines; first rules:", markup=False)
+    for line in [line for line in text.splitlines() if line.startswith("[")][:4]:
+        console.print(f"  {line}", markup=False)
+    with ipt.transaction() as tx:  # one atomic iptables-restore
+        tx.change_policy("filter", "INPUT", "ACCEPT")
+        tx.flush_chain("filter", "INPUT")
+        tx.flush_chain("filter", "VNK-SVC-WEB")
+        tx.flush_chain("filter", "VNK-DEMO-IN")
+    console.print(f"after a wipe: {sum(len(r) - 1 for r in ipt.list_table('filter').values())} rules")
+    ipt.restore(saved, counters=True)
+    console.print(f"after restore: {sum(len(r) - 1 for r in ipt.list_table('filter').values())} rules")
+
+
 def cleanup() -> None:
     step("removing everything the demo made")
     for name in (CLIENT, FIREWALL):
@@ -144,6 +192,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ipt = build_firewall()
         send_traffic()
         show(ipt)
+        desired_state(ipt)
     except VnetkitError as exc:
         console.print(f"[red]vnetkit demo: {exc}[/]")
         return 1

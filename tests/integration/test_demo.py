@@ -32,5 +32,11 @@ def test_demo_runs_and_cleans_up() -> None:
     # The counters moved: the telnet DROP rule and the ping rule each counted a packet.
     assert re.search(r"\[1:60\] -A VNK-DEMO-IN -p tcp -m tcp --dport 23 .*-j DROP", out)
     assert re.search(r"\[1:84\] -A VNK-DEMO-IN -p icmp .*allow ping", out)
+    # Desired state: applied once, then nothing; a change re-syncs only the difference.
+    assert "first sync: 5 change(s)" in out
+    assert "second sync (nothing to do): 0 change(s)" in out
+    assert "  add     -A VNK-SVC-WEB -p tcp -m tcp --dport 8443 -j ACCEPT" in out
+    assert "after a wipe: 0 rules" in out
+    assert "after restore: 8 rules" in out
     assert not nsops.exists("vnk-demo-client")
     assert not nsops.exists("vnk-demo-fw")
