@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 from vnetkit.errors import AlreadyExists, NotFound, OperationError, PermissionDenied
 from vnetkit.exec import _linux
-from vnetkit.exec.runner import NETNS_RUN_DIR, SystemRunner, default_runner, netns_path
+from vnetkit.exec.runner import NETNS_RUN_DIR, SystemRunner, netns_path, release_namespace
 
 __all__ = ["create", "delete", "exists", "list_names"]
 
@@ -127,7 +127,7 @@ def delete(name: str, *, runner: SystemRunner | None = None) -> None:
     SystemRunner that worked there so its worker ends too.
     """
     path = netns_path(name)
-    default_runner().release(name)
+    release_namespace(name)
     if runner is not None:
         runner.release(name)
     if not os.path.exists(path):

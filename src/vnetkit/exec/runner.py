@@ -295,3 +295,21 @@ def default_runner() -> SystemRunner:
         if _default_runner is None:
             _default_runner = SystemRunner()
         return _default_runner
+
+
+# Holders of per-namespace resources (worker threads, netlink sockets) register
+# here; deleting a namespace through vnetkit releases them all first, since a
+# thread or socket left inside would keep the namespace alive, unseen.
+_release_hooks: list[Callable[[str], None]] = []
+
+
+def on_namespace_release(hook: Callable[[str], None]) -> None:
+    """Call ``hook(name)`` whenever vnetkit is about to delete namespace ``name``."""
+    _release_hooks.append(hook)
+
+
+def release_namespace(name: str) -> None:
+    """Release every resource vnetkit holds in namespace ``name``."""
+    default_runner().release(name)
+    for hook in list(_release_hooks):
+        hook(name)

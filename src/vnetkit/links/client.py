@@ -1,0 +1,456 @@
+"""``Links``: create, configure, inspect and delete virtual NICs in one namespace.
+
+Owns: turning a spec (``specs``) into netlink requests through the
+``NetlinkBackend``: one RTM_NEWLINK that creates the link already configured
+(MTU, MAC, alias, group, master, up) whenever the kernel allows it, with the
+peer of a veth made directly in its namespace; extra steps (bridge ports, a
+veth peer's MTU) are undone if a later step fails. Also addresses, routes,
+neighbours and per-namespace sysctls, and ``ensure_*`` forms that leave a
+matching link alone and report a conflicting one.
+Does not own: sockets or namespaces (``exec``), the cross-namespace view
+(``inventory``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import os
+from collections.abc import Callable
+from typing import Any
+
+from vnetkit.errors import AlreadyExists, ConfigError, NotFound, UnsupportedError, VnetkitError
+from vnetkit.exec.netlink import NetlinkBackend, default_netlink
+from vnetkit.exec.runner import netns_path, validate_netns_name
+from vnetkit.links import tuntap
+from vnetkit.links.records import Link, link_from_message
+from vnetkit.links.specs import Bridge, LinkSpec, Tuntap, Veth, check_ifname, check_mac
+
+__all__ = ["Links"]
+
+# Aliases: inside the class, ``list`` is a verb, not the builtin.
+Strings = list[str]
+Records = list[dict[str, object]]
+Links_ = list[Link]
+
+
+# Kinds some kernels lack, and what to use instead.
+_ALTERNATIVES = {
+    "vlan": "802.1Q vlan devices (kind vlan); segment with vxlan instead",
+    "ipvlan": "ipvlan devices; use macvlan (mode bridge) instead",
+    "vlan_filtering": "bridge vlan_filtering; use one bridge per VLAN, or vxlan",
+    "macvtap": "macvtap devices; use a tap device on a bridge instead",
+    "vxlan": "vxlan devices; use one bridge per segment instead",
+}
+_UNSUPPORTED: dict[str, str] = {}
+
+
+def _network(text: str) -> ipaddress.IPv4Interface | ipaddress.IPv6Interface:
+    try:
+        return ipaddress.ip_interface(text)
+    except ValueError:
+        raise ConfigError(f"invalid address {text!r}: use ADDRESS/PREFIX like 10.0.0.1/24") from None
+
+
+class Links:
+    """Links, addresses, routes and sysctls of one namespace (``netns=None``: the caller's).
+
+    ::
+
+        links = Links(netns="lab-host")
+        links.add(Bridge(name="br0"))
+        links.add(Veth(name="veth-c1", peer="eth0", peer_netns="lab-c1", master="br0"))
+        links.add_address("br0", "172.18.0.1/16")
+    """
+
+    def __init__(self, netns: str | None = None, *, backend: NetlinkBackend | None = None) -> None:
+        self._netns = validate_netns_name(netns) if netns is not None else None
+        self._nl = backend if backend is not None else default_netlink()
+
+    @property
+    def netns(self) -> str | None:
+        """The namespace this client works in."""
+        return self._netns
+
+    def _where(self, name: str) -> str:
+        return f"{name} in netns {self._netns}" if self._netns else name
+
+    def _call(self, action: str, fn: Callable[[Any], Any]) -> Any:
+        return self._nl.call(self._netns, action, fn)
+
+    def index(self, name: str) -> int:
+        """The ifindex of ``name``; ``NotFound`` if there is no such link."""
+        found = self._call(f"look up {self._where(name)}", lambda r: r.link_lookup(ifname=check_ifname(name)))
+        if not found:
+            raise NotFound(f"link {self._where(name)} does not exist")
+        return int(found[0])
+
+    # -- links ------------------------------------------------------------------
+
+    def add(self, spec: LinkSpec) -> None:
+        """Create the link described by ``spec``; nothing is left behind if any step fails."""
+        if isinstance(spec, Tuntap):
+            self._add_tuntap(spec)
+            return
+        request: dict[str, Any] = {"ifname": spec.name, "kind": spec.kind, **spec.attributes()}
+        request.update(self._common(spec))
+        if spec.lower is not None:
+            key = "vxlan_link" if spec.kind == "vxlan" else "link"
+            request[key] = self.index(spec.lower)
+        peer_fd = None
+        if isinstance(spec, Veth):
+            peer: dict[str, Any] = {"ifname": spec.peer}
+            if spec.peer_mac is not None:
+                peer["address"] = spec.peer_mac
+            if spec.peer_mtu is not None:
+                peer["mtu"] = spec.peer_mtu
+            if spec.peer_netns is not None:
+                peer_fd = self._open_netns(spec.peer_netns)
+                peer["net_ns_fd"] = peer_fd
+            request["peer"] = peer
+        try:
+            self._create(spec, request)
+        finally:
+            if peer_fd is not None:
+                os.close(peer_fd)
+        try:
+            self._after_create(spec)
+        except VnetkitError:
+            self._undo(spec.name)
+            raise
+
+    def _create(self, spec: LinkSpec, request: dict[str, Any]) -> None:
+        kind = "vlan_filtering" if isinstance(spec, Bridge) and spec.vlan_filtering else spec.kind
+        if kind in _UNSUPPORTED:
+            raise UnsupportedError(_UNSUPPORTED[kind])
+        try:
+            self._call(f"create {spec.kind} {self._where(spec.name)}", lambda r: r.link("add", **request))
+        except UnsupportedError:
+            if kind in _ALTERNATIVES:
+                # Detected once per process: later requests fail fast with the same advice.
+                _UNSUPPORTED[kind] = f"this kernel lacks {_ALTERNATIVES[kind]}"
+                raise UnsupportedError(
+                    f"create {spec.kind} {self._where(spec.name)}: {_UNSUPPORTED[kind]}"
+                ) from None
+            raise
+
+    def _common(self, spec: LinkSpec) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if spec.mtu is not None:
+            out["mtu"] = spec.mtu
+        if spec.mac is not None:
+            out["address"] = spec.mac
+        if spec.ifgroup is not None:
+            out["group"] = spec.ifgroup
+        if spec.master is not None:
+            out["master"] = self.index(spec.master)
+        return out
+
+    def _after_create(self, spec: LinkSpec) -> None:
+        """Steps the creating request cannot carry: alias, bridge ports, the peer's state, up."""
+        if spec.alias is not None:
+            self.set_alias(spec.name, spec.alias)
+        if isinstance(spec, Bridge):
+            for port in spec.ports:
+                self.set_master(port, spec.name)
+        if isinstance(spec, Veth) and spec.peer_up:
+            Links(spec.peer_netns, backend=self._nl).set_up(spec.peer)
+        if spec.up:
+            self.set_up(spec.name)
+
+    def _undo(self, name: str) -> None:
+        with contextlib.suppress(NotFound):
+            self.delete(name)
+
+    def _open_netns(self, name: str) -> int:
+        try:
+            return os.open(netns_path(name), os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            raise NotFound(f"network namespace {name!r} does not exist") from None
+
+    def _add_tuntap(self, spec: Tuntap) -> None:
+        # /dev/net/tun makes the device in the namespace of the calling
+        # thread: so this runs on the namespace's own thread.
+        action = f"create {spec.mode} {self._where(spec.name)}"
+        self._nl.in_namespace(self._netns, lambda: tuntap.create(spec, action=action))
+        try:
+            common = self._common(spec)
+            if common:
+                self._call(
+                    f"configure {self._where(spec.name)}", lambda r: r.link("set", ifname=spec.name, **common)
+                )
+            self._after_create(spec)
+        except VnetkitError:
+            self._undo(spec.name)
+            raise
+
+    def delete(self, name: str) -> None:
+        """Delete a link (a veth takes its peer with it); ``NotFound`` if missing."""
+        index = self.index(name)
+        self._call(f"delete {self._where(name)}", lambda r: r.link("del", index=index))
+
+    def delete_group(self, group: int) -> int:
+        """Delete every link in interface ``group`` with one request per link kind; returns how many."""
+        doomed = [link.name for link in self.list() if link.group == group]
+        for name in doomed:
+            self._undo(name)
+        return len(doomed)
+
+    def exists(self, name: str) -> bool:
+        """True if the link exists."""
+        try:
+            self.index(name)
+        except NotFound:
+            return False
+        return True
+
+    def get(self, name: str) -> Link:
+        """The link's current state; ``NotFound`` if missing."""
+        index = self.index(name)
+        [msg] = self._call(f"read {self._where(name)}", lambda r: r.get_links(index))
+        return link_from_message(msg, self._names())
+
+    def list(self) -> Links_:
+        """Every link of the namespace, by ifindex, with addresses."""
+        messages = self._call(f"list links of {self._netns or 'this namespace'}", lambda r: r.get_links())
+        names = {int(m["index"]): str(m.get("ifname")) for m in messages}
+        links = [link_from_message(m, names) for m in messages]
+        addresses = self._addresses_by_index()
+        return [link.with_addresses(addresses.get(link.index, ())) for link in links]
+
+    def _names(self) -> dict[int, str]:
+        messages = self._call("list links", lambda r: r.get_links())
+        return {int(m["index"]): str(m.get("ifname")) for m in messages}
+
+    def ensure(self, spec: LinkSpec) -> bool:
+        """Create the link unless a matching one exists; True if created.
+
+        A link of that name and another kind (or another lower device, VLAN
+        id, VNI, peer...) is ``AlreadyExists`` naming the difference.
+        """
+        try:
+            current = self.get(spec.name)
+        except NotFound:
+            self.add(spec)
+            return True
+        problems = current.differences(spec)
+        if problems:
+            raise AlreadyExists(f"link {self._where(spec.name)} exists but differs: {'; '.join(problems)}")
+        return False
+
+    # -- configuration -------------------------------------------------------------
+
+    def _set(self, name: str, what: str, **attrs: Any) -> None:
+        index = self.index(name)
+        self._call(f"set {what} of {self._where(name)}", lambda r: r.link("set", index=index, **attrs))
+
+    def set_up(self, name: str) -> None:
+        """Bring the link up."""
+        self._set(name, "state up", state="up")
+
+    def set_down(self, name: str) -> None:
+        """Bring the link down."""
+        self._set(name, "state down", state="down")
+
+    def set_mtu(self, name: str, mtu: int) -> None:
+        """Set the MTU."""
+        if isinstance(mtu, bool) or not 68 <= mtu <= 65535:
+            raise ConfigError(f"invalid MTU {mtu!r}: use 68..65535")
+        self._set(name, "MTU", mtu=mtu)
+
+    def set_mac(self, name: str, mac: str) -> None:
+        """Set the MAC address."""
+        self._set(name, "MAC address", address=check_mac(mac))
+
+    def set_alias(self, name: str, alias: str) -> None:
+        """Set the ``ifalias`` (vnetkit marks what it creates this way)."""
+        self._set(name, "alias", ifalias=alias)
+
+    def set_master(self, name: str, master: str) -> None:
+        """Enslave the link to a bridge (or other master)."""
+        self._set(name, f"master {master}", master=self.index(master))
+
+    def set_nomaster(self, name: str) -> None:
+        """Release the link from its master."""
+        self._set(name, "no master", master=0)
+
+    # -- addresses, routes, neighbours --------------------------------------------
+
+    def add_address(self, name: str, address: str) -> None:
+        """Add ``ADDRESS/PREFIX`` (IPv4 or IPv6) to the link."""
+        iface = _network(address)
+        index = self.index(name)
+        self._call(
+            f"add address {iface} to {self._where(name)}",
+            lambda r: r.addr("add", index=index, address=str(iface.ip), prefixlen=iface.network.prefixlen),
+        )
+
+    def delete_address(self, name: str, address: str) -> None:
+        """Remove ``ADDRESS/PREFIX`` from the link."""
+        iface = _network(address)
+        index = self.index(name)
+        self._call(
+            f"delete address {iface} from {self._where(name)}",
+            lambda r: r.addr("del", index=index, address=str(iface.ip), prefixlen=iface.network.prefixlen),
+        )
+
+    def addresses(self, name: str | None = None) -> Strings:
+        """``ADDRESS/PREFIX`` strings of one link, or of all links."""
+        by_index = self._addresses_by_index()
+        if name is None:
+            return [a for addrs in by_index.values() for a in addrs]
+        return list(by_index.get(self.index(name), ()))
+
+    def _addresses_by_index(self) -> dict[int, tuple[str, ...]]:
+        messages = self._call("list addresses", lambda r: r.get_addr())
+        out: dict[int, list[str]] = {}
+        for msg in messages:
+            out.setdefault(int(msg["index"]), []).append(f"{msg.get('address')}/{msg['prefixlen']}")
+        return {k: tuple(v) for k, v in out.items()}
+
+    def add_route(
+        self,
+        dst: str = "default",
+        *,
+        via: str | None = None,
+        dev: str | None = None,
+        metric: int | None = None,
+        table: int | None = None,
+    ) -> None:
+        """Add a route: ``dst`` is ``default`` or a network; ``via`` a gateway and/or ``dev``."""
+        self._call(
+            f"add route {dst} in {self._netns or 'this namespace'}",
+            lambda r: r.route("add", **self._route(dst, via, dev, metric, table)),
+        )
+
+    def delete_route(
+        self,
+        dst: str = "default",
+        *,
+        via: str | None = None,
+        dev: str | None = None,
+        metric: int | None = None,
+        table: int | None = None,
+    ) -> None:
+        """Delete a route given as for :meth:`add_route`."""
+        self._call(
+            f"delete route {dst} in {self._netns or 'this namespace'}",
+            lambda r: r.route("del", **self._route(dst, via, dev, metric, table)),
+        )
+
+    def _route(
+        self, dst: str, via: str | None, dev: str | None, metric: int | None, table: int | None
+    ) -> dict[str, Any]:
+        request: dict[str, Any] = {}
+        if dst == "default":
+            request["dst"] = "default" if via is None or ":" not in via else "::/0"
+        else:
+            try:
+                network = ipaddress.ip_network(dst, strict=False)
+            except ValueError:
+                raise ConfigError(f"invalid route destination {dst!r}: use 'default' or a network") from None
+            request["dst"] = str(network)
+        if via is not None:
+            try:
+                request["gateway"] = str(ipaddress.ip_address(via))
+            except ValueError:
+                raise ConfigError(f"invalid gateway {via!r}") from None
+        if dev is not None:
+            request["oif"] = self.index(dev)
+        if via is None and dev is None:
+            raise ConfigError(f"route {dst}: give a gateway (via) or a device (dev)")
+        if metric is not None:
+            request["priority"] = metric
+        if table is not None:
+            request["table"] = table
+        return request
+
+    def routes(self, *, family: int = 0, table: int | None = None) -> Records:
+        """Routes as dicts: dst, gateway, dev, metric, table, family."""
+        names = self._names()
+        messages = self._call(
+            "list routes", lambda r: r.get_routes(family=family) if family else r.get_routes()
+        )
+        out = []
+        for msg in messages:
+            tbl = msg.get("table") or msg["table"]
+            if table is not None and tbl != table:
+                continue
+            dst = msg.get("dst")
+            out.append(
+                {
+                    "dst": f"{dst}/{msg['dst_len']}" if dst else "default",
+                    "gateway": msg.get("gateway"),
+                    "dev": names.get(int(msg.get("oif") or 0)),
+                    "metric": msg.get("priority"),
+                    "table": tbl,
+                    "family": "ipv6" if msg["family"] == 10 else "ipv4",
+                }
+            )
+        return out
+
+    def add_neighbour(self, name: str, ip: str, mac: str) -> None:
+        """Add a permanent neighbour (ARP/NDP) entry."""
+        index = self.index(name)
+        address = str(ipaddress.ip_address(ip))
+        self._call(
+            f"add neighbour {address} on {self._where(name)}",
+            lambda r: r.neigh("add", dst=address, lladdr=check_mac(mac), ifindex=index, state="permanent"),
+        )
+
+    def neighbours(self) -> Records:
+        """Neighbour entries: ip, mac, dev, state."""
+        names = self._names()
+        messages = self._call("list neighbours", lambda r: r.get_neighbours())
+        return [
+            {
+                "ip": m.get("dst"),
+                "mac": m.get("lladdr"),
+                "dev": names.get(int(m["ifindex"])),
+                "state": m["state"],
+            }
+            for m in messages
+        ]
+
+    # -- sysctls --------------------------------------------------------------------
+
+    @staticmethod
+    def _sysctl_path(key: str) -> str:
+        parts = key.replace("/", ".").split(".")
+        if parts[0] != "net" or len(parts) < 3 or any(not p or p in (".", "..") for p in parts):
+            raise ConfigError(
+                f"invalid sysctl {key!r}: only per-namespace net.* keys, e.g. net.ipv4.ip_forward"
+            )
+        return "/proc/sys/" + "/".join(parts)
+
+    def sysctl(self, key: str) -> str:
+        """Read a ``net.*`` sysctl of this namespace."""
+        path = self._sysctl_path(key)
+
+        def read() -> str:
+            with open(path, encoding="ascii") as handle:
+                return handle.read().strip()
+
+        try:
+            return self._nl.in_namespace(self._netns, read)
+        except FileNotFoundError:
+            raise NotFound(f"sysctl {key} does not exist in {self._netns or 'this namespace'}") from None
+
+    def set_sysctl(self, key: str, value: str | int) -> None:
+        """Write a ``net.*`` sysctl of this namespace (never of another)."""
+        if self._netns is None:
+            raise UnsupportedError(
+                f"set sysctl {key}: refusing to change the caller's own namespace; give netns="
+            )
+        path = self._sysctl_path(key)
+
+        def write() -> None:
+            with open(path, "w", encoding="ascii") as handle:
+                handle.write(f"{value}\n")
+
+        try:
+            self._nl.in_namespace(self._netns, write)
+        except FileNotFoundError:
+            raise NotFound(f"sysctl {key} does not exist in {self._netns}") from None
+        except OSError as exc:
+            raise ConfigError(f"set sysctl {key}={value} in {self._netns}: {exc.strerror}") from None
