@@ -110,8 +110,12 @@ def build_goipt(harness: Path, cache: Path = DEFAULT_CACHE) -> Path:
     return binary
 
 
-def run_goipt(goipt: Path, netns: str, op: str, n: int, *, backend: str) -> float:
+def run_goipt(
+    goipt: Path, netns: str, op: str, n: int, *, backend: str, timeout: float = _RUN_TIMEOUT
+) -> float:
     """Run ``goipt OP N`` inside ``netns`` on ``backend`` and return the seconds it measured.
+
+    Past ``timeout`` seconds goipt is killed and ``HarnessError`` raised.
 
     goipt's legacy mode puts a temporary ``iptables`` symlink first on PATH
     and never removes it; giving it a private TMPDIR lets us remove it. For
@@ -128,9 +132,10 @@ def run_goipt(goipt: Path, netns: str, op: str, n: int, *, backend: str) -> floa
         env = {**os.environ, "TMPDIR": scratch, "PATH": f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}"}
         legacy = ("legacy",) if backend == "legacy" else ()
         argv = ("ip", "netns", "exec", netns, str(goipt), op, str(n), *legacy)
-        done = subprocess.run(
-            argv, capture_output=True, text=True, env=env, timeout=_RUN_TIMEOUT, check=False
-        )
+        try:
+            done = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=timeout, check=False)
+        except subprocess.TimeoutExpired:
+            raise HarnessError(f"{' '.join(argv)}: no answer within {timeout:g} s; killed") from None
     if done.returncode != 0:
         raise HarnessError(f"{' '.join(argv)} failed (exit {done.returncode}): {done.stderr.strip()}")
     fields = done.stdout.split()

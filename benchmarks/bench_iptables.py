@@ -24,6 +24,7 @@ import gc
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 from benchmarks.anchor import run_goipt
 from benchmarks.report import Comparison
@@ -39,6 +40,7 @@ __all__ = [
     "BenchmarkError",
     "Spec",
     "calls_of",
+    "in_turn",
     "rule",
     "run",
     "run_vnetkit",
@@ -54,6 +56,7 @@ _WARMUP_N = 20
 
 Progress = Callable[[str], None]
 Spec = tuple[str, ...]
+T = TypeVar("T")
 
 
 class BenchmarkError(Exception):
@@ -64,6 +67,15 @@ def rule(i: int) -> Spec:
     """The spec of rule ``i``, the same as ``spec(i)`` in the anchor's main.go."""
     source = f"10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}/32"
     return ("-s", source, "-p", "tcp", "--dport", str(1000 + i % 50000), "-j", "ACCEPT")
+
+
+def in_turn(sides: Sequence[T], rep: int, k: int = 0) -> Sequence[T]:
+    """``sides`` in the order to run them in repetition ``rep`` of operation ``k``.
+
+    Who goes first alternates by repetition and by operation, so drift on a
+    busy machine hits both sides alike.
+    """
+    return sides if (rep + k) % 2 == 0 else sides[::-1]
 
 
 def calls_of(op: str, n: int) -> int:
@@ -155,9 +167,7 @@ def _bench_backend(
             measure("append", _WARMUP_N)
         for rep in range(reps):
             for k, result in enumerate(results):
-                # Alternate who goes first, by repetition and by operation.
-                order = sides if (rep + k) % 2 == 0 else sides[::-1]
-                for side, measure in order:
+                for side, measure in in_turn(sides, rep, k):
                     seconds = measure(result.op, n)
                     (result.go if side == "go" else result.vnetkit).append(seconds)
                 go = f"go {result.go[-1]:.3f}s  " if result.go else ""

@@ -1,15 +1,29 @@
 """Benchmark results and how they are shown: a table for people, JSON for programs.
 
 Owns: the ``Comparison`` record (samples of both sides for one operation),
-medians, ratios against the target, and their rendering. Pure: no I/O.
+medians, ratios against the target, and their rendering; likewise the
+``Measured`` record of the rulesets benchmark, whose rows each name their own
+baseline and target. Pure: no I/O.
 """
 
 from __future__ import annotations
 
 import statistics
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
-__all__ = ["TARGET", "Comparison", "format_table", "to_json"]
+__all__ = [
+    "TARGET",
+    "Comparison",
+    "Measured",
+    "Target",
+    "format_rulesets",
+    "format_table",
+    "layout",
+    "rulesets_to_json",
+    "to_json",
+]
 
 TARGET = 1.25  # vnetkit may take at most this many times go-iptables' time
 
@@ -71,8 +85,12 @@ def format_table(results: list[Comparison]) -> str:
                 r.verdict,
             )
         )
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    numeric = {2, 3, 4, 5}
+    return layout(rows, numeric={2, 3, 4, 5})
+
+
+def layout(rows: Sequence[Sequence[str]], *, numeric: Collection[int]) -> str:
+    """Rows as aligned columns; the first row is the header, underlined; ``numeric`` columns right-aligned."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = []
     for k, row in enumerate(rows):
         cells = [
@@ -106,3 +124,127 @@ def to_json(results: list[Comparison], *, reps: int) -> dict[str, object]:
             for r in results
         ],
     }
+
+
+# -- the rulesets benchmark: one baseline per row, three kinds of target --------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """What a row must reach: ``ratio`` (vnetkit / baseline <= value), ``speedup``
+    (baseline / vnetkit >= value) or ``seconds`` (vnetkit's own time <= value)."""
+
+    kind: Literal["ratio", "speedup", "seconds"]
+    value: float
+
+    def __str__(self) -> str:
+        if self.kind == "ratio":
+            return f"<={self.value:g}"
+        if self.kind == "speedup":
+            return f">={self.value:g}x faster"
+        return f"<={self.value:g} s"
+
+
+@dataclass(slots=True)
+class Measured:
+    """Timings (seconds) of one rulesets operation on one backend: vnetkit and its named baseline.
+
+    ``note`` says how the numbers were obtained. ``qualifier`` (``"scaled"``,
+    ``"est."``) marks a baseline that was not measured in full, and shows next
+    to the verdict.
+    """
+
+    op: str
+    backend: str
+    baseline_name: str
+    target: Target
+    baseline: list[float] = field(default_factory=list)
+    vnetkit: list[float] = field(default_factory=list)
+    note: str = ""
+    qualifier: str = ""
+
+    @property
+    def baseline_median(self) -> float | None:
+        return statistics.median(self.baseline) if self.baseline else None
+
+    @property
+    def vnetkit_median(self) -> float | None:
+        return statistics.median(self.vnetkit) if self.vnetkit else None
+
+    @property
+    def ratio(self) -> float | None:
+        """vnetkit / baseline, medians of each; None when either side is missing."""
+        base, vnk = self.baseline_median, self.vnetkit_median
+        if base is None or vnk is None or base <= 0:
+            return None
+        return vnk / base
+
+    @property
+    def verdict(self) -> str:
+        vnk, ratio = self.vnetkit_median, self.ratio
+        if self.target.kind == "seconds":
+            ok = None if vnk is None else vnk <= self.target.value
+        elif ratio is None:
+            ok = None
+        elif self.target.kind == "ratio":
+            ok = ratio <= self.target.value
+        else:
+            ok = ratio > 0 and 1 / ratio >= self.target.value
+        if ok is None:
+            return "n/a"
+        verdict = "ok" if ok else "FAIL"
+        return f"{verdict} ({self.qualifier})" if self.qualifier else verdict
+
+
+def _ratio_cell(m: Measured) -> str:
+    ratio = m.ratio
+    if ratio is None:
+        return "-"
+    if m.target.kind == "speedup":
+        return f"{1 / ratio:.0f}x faster" if ratio > 0 else "-"
+    return f"{ratio:.2f}"
+
+
+def format_rulesets(results: list[Measured]) -> str:
+    """The rulesets table (op, backend, baseline, both medians, ratio, target, verdict), then notes."""
+    header = ("op", "backend", "baseline", "baseline s", "vnetkit s", "ratio", "target", "verdict")
+    rows = [header]
+    notes = []
+    for m in results:
+        rows.append(
+            (
+                m.op,
+                m.backend,
+                m.baseline_name,
+                _seconds(m.baseline_median),
+                _seconds(m.vnetkit_median),
+                _ratio_cell(m),
+                str(m.target),
+                m.verdict,
+            )
+        )
+        if m.note:
+            notes.append(f"  {m.op}/{m.backend}: {m.note}")
+    table = layout(rows, numeric={3, 4, 5})
+    return table + ("\n\nhow each row was measured:\n" + "\n".join(notes) if notes else "")
+
+
+def rulesets_to_json(results: list[Measured]) -> list[dict[str, object]]:
+    """Every sample and the summary of each rulesets row, for programs."""
+    return [
+        {
+            "op": m.op,
+            "backend": m.backend,
+            "baseline": m.baseline_name,
+            "target": {"kind": m.target.kind, "value": m.target.value},
+            "baseline_seconds": m.baseline,
+            "vnetkit_seconds": m.vnetkit,
+            "baseline_median": m.baseline_median,
+            "vnetkit_median": m.vnetkit_median,
+            "ratio": m.ratio,
+            "verdict": m.verdict,
+            "qualifier": m.qualifier,
+            "note": m.note,
+        }
+        for m in results
+    ]

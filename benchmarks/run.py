@@ -1,4 +1,10 @@
-"""Run the benchmarks and print vnetkit/go-iptables time ratios: ``python benchmarks/run.py``.
+"""Run the benchmarks and print vnetkit's time ratios: ``python benchmarks/run.py``.
+
+Three suites (``--suite``, default all): ``iptables``, the verbs against the
+go-iptables anchor (``bench_iptables``); ``rulesets``, transactions, sync,
+snapshots and the save format against the raw iptables-restore/-save and goipt
+(``bench_rulesets``); ``links``, 200 veth pairs into 200 new namespaces
+against ``ip`` and pyroute2, and their teardown (``bench_links``).
 
 Owns: the command line, building the anchor, the safety checks around a run
 (root only; no benchmark namespace left behind; the root namespace's rules
@@ -7,7 +13,9 @@ status is 0 unless the run itself could not be done (1) or the arguments were
 wrong (2).
 
 Absolute times on a shared machine are noise; only ratios against the anchor
-measured in the same run, in the same namespace, are compared with the target.
+measured in the same run, in the same namespace, are compared with the target
+(exceptions, set by their issues: parsing a 100,000-rule dump, and a veth
+pair and the teardown of 200 in the links suite, have absolute targets).
 """
 
 from __future__ import annotations
@@ -27,30 +35,62 @@ if __name__ == "__main__" and sys.path and Path(sys.path[0]).resolve() == _REPO 
     # Run as a script: import this directory as the ``benchmarks`` package instead.
     sys.path[0] = str(_REPO)
 
-from benchmarks import anchor, bench_iptables, report  # noqa: E402 - needs the repo root on sys.path
+from benchmarks import (  # noqa: E402 - needs the repo root on sys.path
+    anchor,
+    bench_iptables,
+    bench_links,
+    bench_rulesets,
+    report,
+)
+from vnetkit.errors import VnetkitError  # noqa: E402 - likewise
 from vnetkit.exec import netns  # noqa: E402 - likewise
 from vnetkit.iptables.caps import Backend  # noqa: E402 - likewise
 
 _COUNTERS = re.compile(r"\[\d+:\d+\]")
 _ROOT_SAVERS = ("iptables-nft-save", "ip6tables-nft-save", "iptables-legacy-save", "ip6tables-legacy-save")
+SUITES = ("iptables", "rulesets", "links", "all")
+_SUITE_OPS = {"iptables": bench_iptables.OPS, "rulesets": bench_rulesets.OPS, "links": bench_links.OPS}
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="benchmarks/run.py",
-        description="Time vnetkit against go-iptables on the same rules in the same scratch namespace.",
+        description="Time vnetkit against go-iptables and the raw iptables tools on the same rules "
+        "in the same scratch namespace, and veth pairs into new namespaces against ip and pyroute2.",
     )
-    parser.add_argument("--quick", action="store_true", help="one repetition of 200 rules: a smoke run")
-    parser.add_argument("-n", "--rules", type=int, default=None, help="rules per operation (default 1000)")
+    parser.add_argument(
+        "--suite",
+        choices=SUITES,
+        default="all",
+        help="iptables: the verbs vs go-iptables; rulesets: transaction, sync, snapshot, save format; "
+        "links: veth pairs into new namespaces vs ip and pyroute2, and their teardown; "
+        "all (default): every suite",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="one repetition of 200 rules (rulesets: 1000 rules, a 10000-rule dump; "
+        f"links: {bench_links.QUICK_PAIRS} pairs): a smoke run",
+    )
+    parser.add_argument(
+        "-n", "--rules", type=int, default=None, help="iptables suite: rules per operation (default 1000)"
+    )
+    parser.add_argument(
+        "--pairs",
+        type=int,
+        default=None,
+        help=f"links suite: veth pairs, each into its own namespace (default {bench_links.PAIRS})",
+    )
     parser.add_argument(
         "--reps", type=int, default=None, help="repetitions; medians are compared (default 3)"
     )
     parser.add_argument(
         "--only",
         action="append",
-        choices=bench_iptables.OPS,
+        choices=bench_iptables.OPS + bench_rulesets.OPS + bench_links.OPS,
         metavar="OP",
-        help=f"run only this operation (repeatable): {', '.join(bench_iptables.OPS)}",
+        help=f"run only this operation (repeatable); iptables suite: {', '.join(bench_iptables.OPS)}; "
+        f"rulesets suite: {', '.join(bench_rulesets.OPS)}; links suite: {', '.join(bench_links.OPS)}",
     )
     parser.add_argument(
         "--backend",
@@ -69,9 +109,26 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     args.rules = args.rules or (200 if args.quick else 1000)
     args.reps = args.reps or (1 if args.quick else 3)
-    if args.rules < 1 or args.reps < 1:
-        parser.error("--rules and --reps must be at least 1")
+    args.pairs = args.pairs or (bench_links.QUICK_PAIRS if args.quick else bench_links.PAIRS)
+    if args.rules < 1 or args.reps < 1 or args.pairs < 1:
+        parser.error("--rules, --pairs and --reps must be at least 1")
+    if args.pairs > 16_000:
+        parser.error("--pairs: at most 16000 (the pairs' /30 networks live in 10.200.0.0/16)")
+    suites = [name for name in _SUITE_OPS if args.suite in (name, "all")]
+    if args.only:
+        stray = [op for op in args.only if not any(op in _SUITE_OPS[name] for name in suites)]
+        if stray:
+            parser.error(f"--only {', '.join(stray)}: not an operation of the {args.suite} suite")
+        # With --only, a suite none of whose operations was named does not run.
+        suites = [name for name in suites if any(op in _SUITE_OPS[name] for op in args.only)]
+    args.suites = suites
     return args
+
+
+def _ops(args: argparse.Namespace, suite: str) -> list[str]:
+    if suite not in args.suites:
+        return []
+    return [op for op in _SUITE_OPS[suite] if not args.only or op in args.only]
 
 
 def _root_rules() -> dict[str, str]:
@@ -86,6 +143,21 @@ def _root_rules() -> dict[str, str]:
             _COUNTERS.sub("", line) for line in out.splitlines() if not line.startswith("#")
         )
     return state
+
+
+def _root_links() -> list[tuple[object, ...]]:
+    """The root namespace's links and addresses (name, index, MTU, MAC, addresses). Reading only."""
+    state = []
+    try:
+        out = subprocess.run(("ip", "-j", "addr", "show"), capture_output=True, text=True, check=False).stdout
+    except FileNotFoundError:
+        return []
+    for link in json.loads(out or "[]"):
+        addresses = sorted(f"{a.get('local')}/{a.get('prefixlen')}" for a in link.get("addr_info", ()))
+        state.append(
+            (link.get("ifname"), link.get("ifindex"), link.get("mtu"), link.get("address"), *addresses)
+        )
+    return sorted(state, key=repr)
 
 
 def _ours() -> list[str]:
@@ -117,38 +189,86 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     signal.signal(signal.SIGTERM, _on_sigterm)
-    goipt = _anchor_binary(args)
-    ops = [op for op in bench_iptables.OPS if not args.only or op in args.only]
+    ops, ruleset_ops = _ops(args, "iptables"), _ops(args, "rulesets")
+    links_ops = _ops(args, "links")
+    goipt = _anchor_binary(args) if ops or ruleset_ops else None  # the links suite needs no anchor
     backends: list[Backend] = [b for b in bench_iptables.BACKENDS if not args.backend or b in args.backend]
+    sizes = bench_rulesets.QUICK if args.quick else bench_rulesets.REFERENCE
     before = _root_rules()
+    links_before = _root_links()
+    results: list[report.Comparison] = []
+    rulesets: list[report.Measured] = []
+    links: list[bench_links.Row] = []
     try:
-        results = bench_iptables.run(
-            goipt,
-            n=args.rules,
-            reps=args.reps,
-            ops=ops,
-            backends=backends,
-            progress=lambda line: print(line, file=sys.stderr, flush=True),
-        )
-    except (anchor.HarnessError, bench_iptables.BenchmarkError) as exc:
+        if ops:
+            results = bench_iptables.run(
+                goipt, n=args.rules, reps=args.reps, ops=ops, backends=backends, progress=_progress
+            )
+        if ruleset_ops:
+            rulesets = bench_rulesets.run(
+                goipt, sizes=sizes, reps=args.reps, ops=ruleset_ops, backends=backends, progress=_progress
+            )
+        if links_ops:
+            links = bench_links.run(pairs=args.pairs, reps=args.reps, progress=_progress)
+    except (anchor.HarnessError, bench_iptables.BenchmarkError, VnetkitError) as exc:
         print(f"benchmark failed: {exc}", file=sys.stderr)
         return 1
     finally:
         leftover = _ours()
         if leftover:
             print(f"ERROR: benchmark namespaces left behind: {', '.join(leftover)}", file=sys.stderr)
-    if _root_rules() != before:
+    changed = [
+        what
+        for what, same in (
+            ("iptables rules", _root_rules() == before),
+            ("links or addresses", _root_links() == links_before),
+        )
+        if not same
+    ]
+    for what in changed:
         print(
-            "ERROR: the root namespace's iptables rules changed during the run; the benchmarks only "
+            f"ERROR: the root namespace's {what} changed during the run; the benchmarks only "
             "work in their own namespaces, so check which other program changed them",
             file=sys.stderr,
         )
+    if changed or leftover:
         return 1
-    if leftover:
-        return 1
+    _output(args, goipt=goipt, sizes=sizes, results=results, rulesets=rulesets, links=links)
+    return 0
+
+
+def _output(
+    args: argparse.Namespace,
+    *,
+    goipt: Path | None,
+    sizes: bench_rulesets.Sizes,
+    results: list[report.Comparison],
+    rulesets: list[report.Measured],
+    links: list[bench_links.Row],
+) -> None:
+    """The tables of the suites that ran, or all of it as JSON with ``--json``."""
+    ran = set(args.suites)
     if args.json:
-        print(json.dumps(report.to_json(results, reps=args.reps), indent=2))
-        return 0
+        out = report.to_json(results, reps=args.reps)
+        if "rulesets" in ran:
+            out["rulesets"] = report.rulesets_to_json(rulesets)
+        if "links" in ran:
+            out["links"] = {"pairs": args.pairs, "rows": bench_links.links_to_json(links)}
+        print(json.dumps(out, indent=2))
+        return
+    if "iptables" in ran:
+        _print_iptables(args, results, goipt)
+    if "rulesets" in ran:
+        _print_rulesets(args, rulesets, sizes)
+    if "links" in ran:
+        _print_links(args, links)
+
+
+def _progress(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def _print_iptables(args: argparse.Namespace, results: list[report.Comparison], goipt: Path | None) -> None:
     print(
         f"\nvnetkit / go-iptables, {args.rules} rules, median of {args.reps} interleaved run(s) "
         f"per cell; target ratio <= {report.TARGET}"
@@ -163,7 +283,41 @@ def main(argv: list[str] | None = None) -> int:
         print("\nall ratios within the target")
     if args.rules != 1000 or args.reps < 3:
         print("(not the reference setting: the target applies to 1000 rules, 3 repetitions)")
-    return 0
+
+
+def _print_rulesets(
+    args: argparse.Namespace, results: list[report.Measured], sizes: bench_rulesets.Sizes
+) -> None:
+    print(
+        f"\nrulesets: vnetkit vs the raw tools and go-iptables, {sizes.rules} rules "
+        f"({sizes.dump} for parse); ratio = vnetkit s / baseline s, medians; same namespace per backend"
+    )
+    print(report.format_rulesets(results))
+    missed = [f"{r.op}/{r.backend}" for r in results if r.verdict.startswith("FAIL")]
+    if missed:
+        print(f"\nMISSED the target ({len(missed)}): {', '.join(missed)}")
+    elif any(r.verdict == "n/a" for r in results):
+        print("\nthe measured rows are within their targets; rows marked n/a were not compared")
+    else:
+        print("\nall within the target")
+    if sizes != bench_rulesets.REFERENCE or args.reps < 3:
+        print("(not the reference setting: the targets apply to the default sizes, 3 repetitions)")
+
+
+def _print_links(args: argparse.Namespace, rows: list[bench_links.Row]) -> None:
+    print(
+        f"\nlinks: {args.pairs} veth pairs, each into a new namespace, from a scratch host namespace; "
+        f"median over {args.pairs} pairs x {args.reps} run(s) (teardown: median of {args.reps})"
+    )
+    print(bench_links.format_links(rows))
+    missed = [f"{r.op} ({r.baseline_name if r.baseline else r.how})" for r in rows if r.verdict == "FAIL"]
+    if missed:
+        print(f"\nMISSED the target ({len(missed)}): {', '.join(missed)}")
+    else:
+        print("\nall within the target")
+    print("no benchmark namespace left behind; the root namespace's links and addresses unchanged")
+    if args.pairs != bench_links.PAIRS or args.reps < 3:
+        print(f"(not the reference setting: the targets apply to {bench_links.PAIRS} pairs, 3 repetitions)")
 
 
 if __name__ == "__main__":

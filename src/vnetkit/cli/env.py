@@ -1,9 +1,10 @@
-"""What the CLI receives from outside: how to build an ``IPTables`` client.
+"""What the CLI receives from outside: how to build an ``IPTables`` client, which netlink backend to use.
 
 Owns: ``Env``, the object every click context carries (``ctx.obj``), and the
 ``IPTablesFactory`` signature. This is the CLI's one injection point: tests
-pass ``Env(make_iptables=...)`` (or ``main(argv, runner=FakeRunner())``) and
-nothing is monkeypatched. Does not own: parsing, printing or any verb.
+pass ``Env(make_iptables=...)`` (or ``main(argv, runner=FakeRunner())``), or
+a netlink backend and a ``Namespaces`` of their own for the link commands,
+and nothing is monkeypatched. Does not own: parsing, printing or any verb.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from dataclasses import dataclass
 from typing import Protocol as TypingProtocol
 
 from vnetkit.exec import Runner
+from vnetkit.exec.netlink import NetlinkBackend
 from vnetkit.iptables import BackendChoice, IPTables, Protocol
+from vnetkit.links.namespaces import Namespaces
 
 __all__ = ["Env", "IPTablesFactory"]
 
@@ -32,9 +35,16 @@ class IPTablesFactory(TypingProtocol):
 
 @dataclass(frozen=True, slots=True)
 class Env:
-    """Everything a CLI invocation needs from its caller."""
+    """Everything a CLI invocation needs from its caller.
+
+    ``netlink`` is the backend of the link, addr and route commands (None:
+    the process-wide one); ``namespaces`` makes, deletes and enters
+    namespaces for ``vnetkit ns`` (None: the real ones).
+    """
 
     make_iptables: IPTablesFactory
+    netlink: NetlinkBackend | None = None
+    namespaces: Namespaces | None = None
 
     @classmethod
     def with_runner(cls, runner: Runner | None = None) -> Env:

@@ -18,10 +18,15 @@ import click
 from vnetkit import __version__
 from vnetkit.cli import (
     ipt_ruleset,  # noqa: F401 - registers save/restore/apply/diff on ipt
+    link_add,  # noqa: F401 - registers link add KIND on link
     render,
 )
+from vnetkit.cli.addr import addr
 from vnetkit.cli.env import Env
 from vnetkit.cli.ipt import ipt
+from vnetkit.cli.link import link
+from vnetkit.cli.ns import ns
+from vnetkit.cli.route import route
 from vnetkit.errors import ConfigError, RuleError, TopologyError, VnetkitError
 from vnetkit.exec import Runner
 
@@ -44,6 +49,10 @@ def cli() -> None:
 
 
 cli.add_command(ipt)
+cli.add_command(ns)
+cli.add_command(link)
+cli.add_command(addr)
+cli.add_command(route)
 
 
 def _error_text(exc: VnetkitError) -> str:

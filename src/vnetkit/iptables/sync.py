@@ -23,9 +23,19 @@ from vnetkit.iptables.names import check_chain, check_table, is_builtin
 from vnetkit.iptables.rules import render_line
 from vnetkit.iptables.savefile import parse_save
 from vnetkit.iptables.transaction import Transaction
-from vnetkit.model import Rule, Ruleset, Table
+from vnetkit.model import Rule, Ruleset
 
-__all__ = ["Change", "Desired", "Jump", "SyncPlan", "desired_from_save", "plan_sync"]
+__all__ = [
+    "Change",
+    "Desired",
+    "Jump",
+    "LiveTable",
+    "SyncPlan",
+    "desired_from_save",
+    "live_from_ruleset",
+    "live_from_save",
+    "plan_sync",
+]
 
 Canonical = Callable[[Rule], Rule]
 
@@ -117,6 +127,81 @@ class SyncPlan:
 
 
 @dataclass
+class LiveTable:
+    """What a sync needs of one live table: its chains and each chain's rules as save lines."""
+
+    chains: set[str] = field(default_factory=set)
+    lines: dict[str, list[str]] = field(default_factory=dict)
+
+
+def live_from_ruleset(ruleset: Ruleset) -> dict[str, LiveTable]:
+    """Tables of a parsed ruleset in the form :func:`plan_sync` diffs."""
+    out: dict[str, LiveTable] = {}
+    for table in ruleset.tables:
+        live = out[table.name] = LiveTable({c.name for c in table.chains})
+        for entry in table.rules:
+            live.lines.setdefault(entry.chain, []).append(render_line(entry.chain, entry.rule))
+    return out
+
+
+def live_from_save(text: str) -> dict[str, LiveTable]:
+    """Tables straight from iptables-save text (no counters), without parsing every rule.
+
+    A sync compares rules as the lines iptables-save prints; parsing them
+    into ``Rule`` values first would cost most of the time of a large sync.
+    """
+    out: dict[str, LiveTable] = {}
+    current: LiveTable | None = None
+    for line in text.splitlines():
+        if line.startswith("-A "):
+            if current is not None:
+                chain = line[3 : line.find(" ", 3) if line.find(" ", 3) > 0 else len(line)]
+                current.lines.setdefault(chain, []).append(line)
+        elif line.startswith(":"):
+            if current is not None:
+                current.chains.add(line[1:].split(" ", 1)[0])
+        elif line.startswith("*"):
+            current = out.setdefault(line[1:].strip(), LiveTable())
+    return out
+
+
+def _target(line: str) -> str | None:
+    """The -j/-g target of a save line (one split; a comment cannot hide one: it is quoted)."""
+    words = line.split(" ")
+    for k in range(len(words) - 2, -1, -1):
+        if words[k] in ("-j", "-g"):
+            return words[k + 1]
+    return None
+
+
+class _RenderCache:
+    """Desired rule -> its canonical save text, by object identity.
+
+    A controller re-syncs a state that is mostly the same ``Rule`` objects;
+    looking them up by identity costs far less than hashing nested rule
+    values or rendering them again. Entries keep their rule alive, so an id
+    cannot be reused while cached; the cache empties itself past ``limit``.
+    """
+
+    def __init__(self, limit: int = 1 << 18) -> None:
+        self._entries: dict[int, tuple[Rule, Canonical, str]] = {}
+        self._limit = limit
+
+    def line(self, chain: str, rule: Rule, canonical: Canonical) -> str:
+        entry = self._entries.get(id(rule))
+        if entry is not None and entry[0] is rule and entry[1] == canonical:
+            return f"-A {chain} {entry[2]}" if entry[2] else f"-A {chain}"
+        text = render_line(chain, canonical(rule))
+        if len(self._entries) >= self._limit:
+            self._entries.clear()
+        self._entries[id(rule)] = (rule, canonical, text[len(chain) + 4 :])
+        return text
+
+
+_RENDERED = _RenderCache()
+
+
+@dataclass
 class _Planner:
     """Accumulates one plan: the transaction and the readable changes, table by table."""
 
@@ -125,76 +210,98 @@ class _Planner:
     tx: Transaction = field(default_factory=Transaction)
     changes: list[Change] = field(default_factory=list)
 
-    def table(self, name: str, table: Table | None) -> None:
-        live_chains = {c.name for c in table.chains} if table is not None else set()
-        rules: dict[str, list[Rule]] = {}
-        for entry in table.rules if table is not None else ():
-            rules.setdefault(entry.chain, []).append(entry.rule)
+    def table(self, name: str, live: LiveTable) -> None:
+        line = _RENDERED.line
         want = {
-            chain: [self.canonical(r) for r in chain_rules]
+            chain: [line(chain, r, self.canonical) for r in chain_rules]
             for (t, chain), chain_rules in self.desired.chains.items()
             if t == name
         }
         for chain in want:
-            if chain not in live_chains:
+            if chain not in live.chains:
                 self.tx.new_chain(name, chain)
                 self.changes.append(Change("create", name, chain))
-        for chain, want_rules in want.items():
-            self.chain(name, chain, rules.get(chain, []), want_rules)
-        self.jumps(name, rules)
-        obsolete = sorted(c for c in live_chains if c.startswith(self.desired.prefix) and c not in want)
+        for chain, want_lines in want.items():
+            self.chain(name, chain, live.lines.get(chain, []), want_lines)
+        self.jumps(name, live)
+        obsolete = sorted(c for c in live.chains if c.startswith(self.desired.prefix) and c not in want)
         for chain in obsolete:
             self.tx.flush_chain(name, chain)
         for chain in obsolete:
             self.tx.delete_chain(name, chain)
             self.changes.append(Change("delete", name, chain))
 
-    def chain(self, table: str, chain: str, live: Sequence[Rule], want: Sequence[Rule]) -> None:
+    def chain(self, table: str, chain: str, live: Sequence[str], want: Sequence[str]) -> None:
         """Edit ``live`` into ``want`` with -D/-I by position, from the bottom up so positions hold."""
-        if list(live) == list(want):
+        if live == want:
             return
-        matcher = difflib.SequenceMatcher(a=live, b=want, autojunk=False)
+        # Trim what is equal at both ends; diff only the middle (usually a few lines).
+        head = 0
+        while head < min(len(live), len(want)) and live[head] == want[head]:
+            head += 1
+        tail = 0
+        while tail < min(len(live), len(want)) - head and live[-1 - tail] == want[-1 - tail]:
+            tail += 1
+        a, b = live[head : len(live) - tail], want[head : len(want) - tail]
+        if len(a) == len(b):
+            # Same length: replace in place what differs (-R keeps positions;
+            # cheaper than a general diff over the whole middle).
+            for k, (have, need) in enumerate(zip(a, b, strict=True)):
+                if have != need:
+                    self.tx.replace_line(table, chain, head + k + 1, need)
+                    self.changes.append(Change("remove", table, chain, have))
+                    self.changes.append(Change("add", table, chain, need))
+            return
+        matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
         for tag, i1, i2, j1, j2 in reversed(matcher.get_opcodes()):
             if tag == "equal":
                 continue
-            for pos in range(i2, i1, -1):  # delete or replace: remove live[i1:i2]
-                self.tx.delete_by_id(table, chain, pos)
-                self.changes.append(Change("remove", table, chain, render_line(chain, live[pos - 1])))
-            for k in range(j1, j2):  # insert or replace: add want[j1:j2] at i1
-                self.tx.insert(table, chain, i1 + 1 + (k - j1), want[k])
-                self.changes.append(Change("add", table, chain, render_line(chain, want[k])))
+            for pos in range(i2, i1, -1):  # delete or replace: remove a[i1:i2]
+                self.tx.delete_by_id(table, chain, head + pos)
+                self.changes.append(Change("remove", table, chain, a[pos - 1]))
+            for k in range(j1, j2):  # insert or replace: add b[j1:j2] at i1
+                self.tx.insert_line(table, chain, head + i1 + 1 + (k - j1), b[k])
+                self.changes.append(Change("add", table, chain, b[k]))
 
-    def jumps(self, table: str, rules: Mapping[str, list[Rule]]) -> None:
+    def jumps(self, table: str, live: LiveTable) -> None:
         """Add missing jumps; remove jumps to owned chains that are no longer wanted."""
-        wanted = [(j, self.canonical(j.rule)) for j in self.desired.jumps if j.table == table]
-        for jump, rule in wanted:
-            if rule in rules.get(jump.chain, ()):
+        prefix = self.desired.prefix
+        wanted = [
+            (j, render_line(j.chain, self.canonical(j.rule))) for j in self.desired.jumps if j.table == table
+        ]
+        for jump, line in wanted:
+            if line in live.lines.get(jump.chain, ()):
                 continue
             if jump.position is None:
-                self.tx.append(table, jump.chain, rule)
+                self.tx.append_line(table, jump.chain, line)
             else:
-                self.tx.insert(table, jump.chain, jump.position, rule)
-            self.changes.append(Change("add", table, jump.chain, render_line(jump.chain, rule)))
-        keep = {(jump.chain, rule) for jump, rule in wanted}
-        for chain, chain_rules in rules.items():
-            if chain.startswith(self.desired.prefix):
+                self.tx.insert_line(table, jump.chain, jump.position, line)
+            self.changes.append(Change("add", table, jump.chain, line))
+        keep = {(jump.chain, line) for jump, line in wanted}
+        for chain, lines in live.lines.items():
+            if chain.startswith(prefix):
                 continue
-            for rule in chain_rules:
-                if self.desired.targets_owned(rule) and (chain, rule) not in keep:
-                    self.tx.delete(table, chain, rule)
-                    self.changes.append(Change("remove", table, chain, render_line(chain, rule)))
+            for line in lines:
+                target = _target(line)
+                if target is not None and target.startswith(prefix) and (chain, line) not in keep:
+                    self.tx.delete_line(table, chain, line)
+                    self.changes.append(Change("remove", table, chain, line))
 
 
-def plan_sync(desired: Desired, live: Ruleset, *, canonical: Canonical = _identity) -> SyncPlan:
+def plan_sync(
+    desired: Desired, live: Ruleset | Mapping[str, LiveTable], *, canonical: Canonical = _identity
+) -> SyncPlan:
     """The transaction that turns ``live`` into ``desired`` for what we own; empty when they agree.
 
+    ``live`` is a parsed ruleset or the tables of :func:`live_from_save`.
     ``canonical`` maps a desired rule to the form iptables-save prints, so it
-    compares equal to the live rule it describes.
+    compares equal (as a save line) to the live rule it describes.
     """
+    tables = live_from_ruleset(live) if isinstance(live, Ruleset) else live
     planner = _Planner(desired, canonical)
-    owned = {t.name for t in live.tables if any(c.name.startswith(desired.prefix) for c in t.chains)}
+    owned = {name for name, t in tables.items() if any(c.startswith(desired.prefix) for c in t.chains)}
     for name in sorted({*desired.tables, *owned}):
-        planner.table(name, live.table(name))
+        planner.table(name, tables.get(name, LiveTable()))
     return SyncPlan(planner.tx, tuple(planner.changes))
 
 

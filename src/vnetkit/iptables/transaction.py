@@ -23,7 +23,7 @@ __all__ = ["Op", "Transaction", "jump_targets"]
 
 Spec = tuple[str, ...] | tuple[Rule]
 
-_CARE = re.compile(r'[\s"\\]|\x00\x00|^\x00|\x00$|^$')
+_UNSAFE = re.compile(r'[\s"\\]')  # an argument holding these must be quoted
 _STANDARD_TARGETS = frozenset({"ACCEPT", "DROP", "RETURN", "QUEUE"})
 
 
@@ -56,7 +56,13 @@ def _line(verb: str, chain: str, spec: Sequence[str | Rule], extra: tuple[str, .
         raise RuleError(f"rule arguments must be strings (or one Rule), got {list(spec)!r}") from None
     if not spec:
         raise RuleError(f"{verb} {chain}: the rule is empty")
-    if not _CARE.search(joined) and QUOTED_OPTIONS.isdisjoint(spec):
+    if (
+        not _UNSAFE.search(joined)
+        and "\0\0" not in joined  # an empty argument needs quotes too
+        and joined[0] != "\0"
+        and joined[-1] != "\0"
+        and QUOTED_OPTIONS.isdisjoint(spec)
+    ):
         return head + joined.replace("\0", " ")
     words: list[str] = []
     previous = ""
@@ -75,7 +81,11 @@ class Transaction:
 
     def __init__(self) -> None:
         self._lines: dict[str, list[str]] = {}
-        self._ops: dict[str, list[Op]] = {}
+        # Per line, the call that made it as (verb, args); an Op is built
+        # only when an error or a check needs it (keeps a call ~1 us).
+        self._calls: dict[
+            str, list[tuple[str, tuple[object, ...]] | tuple[str, str, tuple[object, ...]]]
+        ] = {}
         self._chains_ok: set[str] = set()
 
     def _add(self, verb: str, table: str, line: str, args: tuple[object, ...]) -> None:
@@ -83,9 +93,15 @@ class Transaction:
         if lines is None:
             check_table(table)
             lines = self._lines[table] = []
-            self._ops[table] = []
+            self._calls[table] = []
         lines.append(line)
-        self._ops[table].append(Op(verb, table, args))
+        self._calls[table].append((verb, args))
+
+    def _op(self, table: str, k: int) -> Op:
+        call = self._calls[table][k]
+        if len(call) == 3:  # the append fast path stores (verb, chain, spec)
+            return Op(call[0], table, (call[1], *call[2]))
+        return Op(call[0], table, call[1])
 
     def _chain(self, chain: str) -> str:
         if chain not in self._chains_ok:
@@ -97,7 +113,28 @@ class Transaction:
 
     def append(self, table: str, chain: str, *spec: str | Rule) -> None:
         """Append a rule (``-A``)."""
-        self._add("append", table, _line("-A", self._chain(chain), spec), (chain, *spec))
+        # The hot path of bulk loads: one dict lookup per table, a cached
+        # prefix per chain, one join and one scan per rule.
+        lines = self._lines.get(table)
+        if lines is None or chain not in self._chains_ok:
+            self._add("append", table, _line("-A", self._chain(chain), spec), (chain, *spec))
+            return
+        try:
+            joined = "\0".join(spec)  # type: ignore[arg-type]
+        except TypeError:
+            joined = ""
+        if (
+            joined
+            and not _UNSAFE.search(joined)
+            and "\0\0" not in joined
+            and joined[0] != "\0"
+            and joined[-1] != "\0"
+            and QUOTED_OPTIONS.isdisjoint(spec)
+        ):
+            lines.append(f"-A {chain} " + joined.replace("\0", " "))
+            self._calls[table].append(("append", chain, spec))
+            return
+        self._add("append", table, _line("-A", chain, spec), (chain, *spec))
 
     def insert(self, table: str, chain: str, pos: int, *spec: str | Rule) -> None:
         """Insert a rule at 1-based ``pos`` (``-I``)."""
@@ -116,6 +153,30 @@ class Transaction:
     def delete_by_id(self, table: str, chain: str, id: int) -> None:
         """Delete rule number ``id`` (``-D CHAIN N``)."""
         self._add("delete_by_id", table, f"-D {self._chain(chain)} {check_position(id)}", (chain, id))
+
+    # Save lines as they are (a sync diffs iptables-save lines and replays them).
+
+    def append_line(self, table: str, chain: str, line: str) -> None:
+        """Append the rule of a save line ``-A CHAIN ...``."""
+        self._add("append", table, line, (chain, line))
+
+    def insert_line(self, table: str, chain: str, pos: int, line: str) -> None:
+        """Insert the rule of a save line ``-A CHAIN ...`` at ``pos``."""
+        rest = line.split(" ", 2)[2] if line.count(" ") >= 2 else ""
+        self._add(
+            "insert", table, f"-I {self._chain(chain)} {check_position(pos)} {rest}", (chain, pos, line)
+        )
+
+    def replace_line(self, table: str, chain: str, pos: int, line: str) -> None:
+        """Replace rule ``pos`` with the rule of a save line ``-A CHAIN ...``."""
+        rest = line.split(" ", 2)[2] if line.count(" ") >= 2 else ""
+        self._add(
+            "replace", table, f"-R {self._chain(chain)} {check_position(pos)} {rest}", (chain, pos, line)
+        )
+
+    def delete_line(self, table: str, chain: str, line: str) -> None:
+        """Delete the rule of a save line ``-A CHAIN ...`` (the first that matches)."""
+        self._add("delete", table, "-D" + line[2:], (chain, line))
 
     # -- chains -----------------------------------------------------------------
 
@@ -178,7 +239,7 @@ class Transaction:
         for table in self._lines if tables is None else tables:
             count = len(self._lines[table])
             if first < line <= first + count:
-                return self._ops[table][line - first - 1]
+                return self._op(table, line - first - 1)
             first += count + 2
         return None
 
@@ -190,7 +251,8 @@ class Transaction:
         jump to an undefined chain, so this is checked here.)
         """
         chains = set(existing)
-        for line, op in zip(self._lines.get(table, ()), self._ops.get(table, ()), strict=True):
+        for k, line in enumerate(self._lines.get(table, ())):
+            op = self._op(table, k)
             if op.verb in ("new_chain", "clear_chain"):
                 chains.add(str(op.args[0]))
             elif op.verb == "rename_chain":

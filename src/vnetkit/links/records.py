@@ -64,6 +64,8 @@ class Link:
             checks.append(("destination port", self.info.get("vxlan_port"), spec.dstport))
         if isinstance(spec, Macvlan):
             checks.append(("mode", self.info.get("mode"), spec.mode))
+        if isinstance(spec, Tuntap):
+            checks.append(("mode", self.info.get("mode"), spec.mode))
         if isinstance(spec, Ipvlan):
             checks.append(("mode", self.info.get("mode"), spec.mode))
         if isinstance(spec, Bridge):
@@ -99,9 +101,19 @@ def _info(kind: str, data: Any) -> dict[str, object]:  # noqa: PLR0911 - one ret
             "local": get("IFLA_VXLAN_LOCAL") or get("IFLA_VXLAN_LOCAL6"),
             "remote": get("IFLA_VXLAN_GROUP") or get("IFLA_VXLAN_GROUP6"),
             "ttl": get("IFLA_VXLAN_TTL"),
+            "link": get("IFLA_VXLAN_LINK"),
         }
     if kind in ("macvlan", "macvtap"):
-        return {"mode": _MACVLAN_MODES.get(get("IFLA_MACVLAN_MODE"), str(get("IFLA_MACVLAN_MODE")))}
+        mode = get("IFLA_MACVLAN_MODE") if kind == "macvlan" else get("IFLA_MACVTAP_MODE")
+        return {"mode": _MACVLAN_MODES.get(mode, str(mode))}
+    if kind == "tun":
+        return {
+            "mode": {1: "tun", 2: "tap"}.get(get("IFLA_TUN_TYPE")),
+            "owner": get("IFLA_TUN_OWNER"),
+            "group_owner": get("IFLA_TUN_GROUP"),
+            "multi_queue": bool(get("IFLA_TUN_MULTI_QUEUE")),
+            "persist": bool(get("IFLA_TUN_PERSIST")),
+        }
     if kind == "ipvlan":
         return {"mode": _IPVLAN_MODES.get(get("IFLA_IPVLAN_MODE"), str(get("IFLA_IPVLAN_MODE")))}
     if kind == "bridge":
@@ -111,6 +123,15 @@ def _info(kind: str, data: Any) -> dict[str, object]:  # noqa: PLR0911 - one ret
             "ageing": (get("IFLA_BR_AGEING_TIME") or 0) / 100,
         }
     return {}
+
+
+def _link_index(value: object, index: int, netnsid: object) -> int | None:
+    """IFLA_LINK as the peer/lower ifindex; in another namespace it may equal our own index."""
+    if not value:
+        return None
+    if netnsid is None and int(str(value)) == index:
+        return None
+    return int(str(value))
 
 
 def link_from_message(msg: Any, names: Mapping[int, str]) -> Link:
@@ -140,7 +161,10 @@ def link_from_message(msg: Any, names: Mapping[int, str]) -> Link:
         master=names.get(int(master)) if master else None,
         alias=msg.get_attr("IFLA_IFALIAS"),
         group=int(msg.get_attr("IFLA_GROUP") or 0),
-        link_index=int(link_index) if link_index and int(link_index) != index else None,
+        # IFLA_LINK is the peer/lower ifindex; in another namespace it may equal ours.
+        link_index=int(link_index)
+        if link_index and (netnsid is not None or int(link_index) != index)
+        else None,
         link_netnsid=int(netnsid) if netnsid is not None else None,
         info=info,
     )

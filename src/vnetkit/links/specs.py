@@ -195,6 +195,9 @@ class Vxlan(LinkSpec):
             value = getattr(self, what)
             if value is not None:
                 object.__setattr__(self, what, _check_ip(value, f"vxlan {what} address"))
+        versions = {ipaddress.ip_address(a).version for a in (self.local, self.remote, self.group) if a}
+        if len(versions) > 1:
+            raise ConfigError(f"vxlan {self.name}: local and remote/group must be all IPv4 or all IPv6")
         if self.group is not None and not ipaddress.ip_address(self.group).is_multicast:
             raise ConfigError(f"vxlan {self.name}: group {self.group} is not a multicast address")
         if self.dev is not None:
