@@ -9,28 +9,41 @@ Does not own: the text formats (``savefile``, ``transaction``) or the verbs.
 
 from __future__ import annotations
 
+import functools
 import re
 from abc import abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Literal
 
 from vnetkit.errors import ApplyError, VnetkitError
 from vnetkit.exec.classify import classify_iptables, first_error_line
 from vnetkit.exec.runner import Completed, Runner
 from vnetkit.exec.xtables import installed_targets
-from vnetkit.iptables.canonical import canonical as default_canonical
+from vnetkit.iptables.canonical import canonical
 from vnetkit.iptables.names import check_table
 from vnetkit.iptables.savefile import parse_save, render_save
 from vnetkit.iptables.snapshot import Snapshot
-from vnetkit.iptables.sync import Canonical, Desired, SyncPlan, plan_sync
+from vnetkit.iptables.sync import Canonical, Desired, SyncPlan, live_from_save, plan_sync
 from vnetkit.iptables.transaction import Transaction
-from vnetkit.model import Ruleset
+from vnetkit.model import Rule, Ruleset
 
 __all__ = ["BulkOps"]
 
 _FAILED_LINE = re.compile(r"line:? (\d+)")
 # "iptables-nft-restore: line 5 failed: <reason>" -> "<reason>"
 _LINE_PREFIX = re.compile(r"^\S+: line \d+ failed:?\s*")
+
+
+@functools.lru_cache(maxsize=1 << 17)
+def cached_canonical(
+    rule: Rule, *, family: Literal["ipv4", "ipv6"], backend: Literal["nft", "legacy"]
+) -> Rule:
+    """canonical() remembered per rule: a re-sync of a large state costs a lookup per unchanged rule."""
+    return canonical(rule, family=family, backend=backend)
+
+
+_CANONICALS: dict[tuple[str, str], Canonical] = {}
 
 
 class BulkOps:
@@ -43,6 +56,14 @@ class BulkOps:
 
     @abstractmethod
     def list_chains(self, table: str) -> list[str]: ...
+
+    @property
+    @abstractmethod
+    def protocol(self) -> Literal["ipv4", "ipv6"]: ...
+
+    @property
+    @abstractmethod
+    def backend(self) -> Literal["nft", "legacy"]: ...
 
     def _tool(self, suffix: str, action: str, *args: str, input: str | None = None) -> Completed:
         """Run ``<binary>-save``/``-restore`` in the client's namespace; raise on failure."""
@@ -61,7 +82,7 @@ class BulkOps:
 
     def snapshot(self, *, table: str | None = None) -> Snapshot:
         """One ``iptables-save`` indexed for many ``exists`` questions (see :class:`Snapshot`)."""
-        return Snapshot(self.save(table=table))
+        return Snapshot(self.save(table=table), canonical=self._canonical())
 
     def restore(self, ruleset: Ruleset, *, flush: bool = True, counters: bool = False) -> None:
         """Load ``ruleset``: with ``flush`` each table in it is replaced, else its lines are added.
@@ -110,12 +131,26 @@ class BulkOps:
         concurrent syncs from other vnetkit processes neither lose nor
         duplicate anything. ``dry_run`` plans without applying.
         """
-        canon = canonical if canonical is not None else default_canonical
+        canon = canonical if canonical is not None else self._canonical()
         with self._runner.lock(self._netns):
-            plan = plan_sync(desired, self.save(), canonical=canon)
+            # One iptables-save; the diff works on its lines (no full parse).
+            text = self._tool("save", "save the ruleset").stdout
+            plan = plan_sync(desired, live_from_save(text), canonical=canon)
             if plan and not dry_run:
                 self._apply_locked(plan.transaction)
         return plan
+
+    def _canonical(self) -> Canonical:
+        """canonical() for this client's family and backend, remembered across calls.
+
+        One function object per (family, backend), so caches keyed on it hit
+        across clients and syncs.
+        """
+        key = (self.protocol, self.backend)
+        found = _CANONICALS.get(key)
+        if found is None:
+            found = _CANONICALS[key] = functools.partial(cached_canonical, family=key[0], backend=key[1])
+        return found
 
     def _apply_with_rollback(self, tx: Transaction, snapshot: Ruleset | None) -> None:
         try:

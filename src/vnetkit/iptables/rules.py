@@ -56,8 +56,14 @@ _IMPLICIT = {
     "132": "sctp",
     "dccp": "dccp",
     "33": "dccp",
-    "udplite": "udplite",
-    "136": "udplite",
+    "esp": "esp",
+    "50": "esp",
+    "ah": "ah",
+    "51": "ah",
+    "mh": "mh",
+    "ipv6-mh": "mh",
+    "mobility-header": "mh",
+    "135": "mh",
 }
 
 
@@ -134,8 +140,8 @@ def _parse(args: tuple[str, ...]) -> tuple[Rule, Counters | None]:  # noqa: PLR0
             # An extension's option: its values run up to the next option or "!".
             start = i
             if i < n and args[i] == "!" and i + 1 < n and not _is_option(args[i + 1]):
-                negate = True  # old style: --dport ! 22
-                start = i = i + 1
+                # iptables 1.8 refuses the old "--dport ! 22" form too
+                raise _fail(f"write '! {tok} {args[i + 1]}', not '{tok} ! {args[i + 1]}'", args)
             while i < n and args[i] != "!" and not _is_option(args[i]):
                 i += 1
             if current is None:

@@ -9,6 +9,7 @@ whole chain; one save and a set lookup per question does not. Pure.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 
 from vnetkit.iptables.canonical import canonical
 from vnetkit.iptables.rules import parse_rule
@@ -20,8 +21,9 @@ __all__ = ["Snapshot"]
 class Snapshot:
     """A point-in-time view of a ruleset, indexed for fast membership questions."""
 
-    def __init__(self, ruleset: Ruleset) -> None:
+    def __init__(self, ruleset: Ruleset, *, canonical: Callable[[Rule], Rule] = canonical) -> None:
         self.ruleset = ruleset
+        self._canonical = canonical
         self._rules: dict[tuple[str, str], Counter[Rule]] = {}
         self._chains: set[tuple[str, str]] = set()
         for table in ruleset.tables:
@@ -38,7 +40,7 @@ class Snapshot:
         """How many times the rule occurs in the chain."""
         rule = spec[0] if len(spec) == 1 and isinstance(spec[0], Rule) else parse_rule(spec)  # type: ignore[arg-type]
         rules = self._rules.get((table, chain))
-        return 0 if rules is None else rules[canonical(rule)]
+        return 0 if rules is None else rules[self._canonical(rule)]
 
     def exists(self, table: str, chain: str, *spec: str | Rule) -> bool:
         """True if the rule (strings as for ``IPTables.exists``, or a ``Rule``) is in the chain."""

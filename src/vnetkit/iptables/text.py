@@ -29,7 +29,7 @@ STRING_OPTIONS = frozenset(
     {"--comment", "--log-prefix", "--nflog-prefix", "--ulog-prefix", "--helper", "--nfacct-name"}
 )
 # Options whose value may print quoted even when plain (see quote_save).
-QUOTED_OPTIONS = STRING_OPTIONS | {"--string"}
+QUOTED_OPTIONS = STRING_OPTIONS | {"--string", "--hex-string", "--u32"}
 
 # A token: quoted parts ("..." with backslash escapes) and bare characters,
 # or a lone quote that opens nothing (an error).
@@ -119,7 +119,7 @@ def quote_save(arg: str, option: str = "") -> str:
     """
     if option in STRING_OPTIONS:
         return quote(arg)
-    if option == "--string":  # libxt_string always quotes, escaping only " and \\
+    if option in ("--string", "--hex-string", "--u32"):  # always quoted; only " and \\ escaped
         return '"' + re.sub(r'(["\\])', r"\\\1", arg) + '"'
     if arg and not _NEEDS_QUOTES.search(arg):
         return arg

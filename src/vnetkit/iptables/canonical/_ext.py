@@ -1,0 +1,179 @@
+"""What every match and target handler shares: the context, options by name, the registry entry.
+
+Owns: ``Ctx`` (family, backend, the rule's protocol), ``Opts`` (one
+extension's options keyed by the name iptables prints, with the tool's
+checks for repeats, ``!`` and value counts) and ``Ext`` (an extension's
+option spellings and its handler), plus ``ext()`` to declare one in a line.
+Does not own: what any extension prints (the ``_matches*``/``_targets``
+modules) or the order of matches (``canonical/__init__``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from vnetkit.errors import RuleError
+from vnetkit.iptables.canonical._values import Family, check_text, fail
+from vnetkit.model import Option
+
+Backend = Literal["nft", "legacy"]
+Kind = Literal["match", "target"]
+
+# Protocol numbers by the names iptables prints.
+TCP, UDP, ICMP, ICMPV6, SCTP, DCCP, UDPLITE, ESP, AH, MH = 6, 17, 1, 58, 132, 33, 136, 50, 51, 135
+
+
+class BackendRefusal(RuleError):
+    """One backend refuses the rule and the other does not (see ``canonical(backend=None)``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Ctx:
+    """What a handler may look at besides its own options."""
+
+    family: Family
+    backend: Backend
+    protocol: int | None  # -p as a number; None when absent or "all"
+    protocol_negated: bool
+    tcp_syn: bool = False  # a tcp match compares SYN set (legacy TCPMSS needs one)
+
+    def needs_protocol(self, allowed: Mapping[int, str], where: str) -> None:
+        """Refuse unless ``-p`` is one of ``allowed`` and not negated (the kernel's check)."""
+        names = " or ".join(f"-p {name}" for name in allowed.values())
+        if self.protocol not in allowed:
+            raise fail(f"needs {names}", location=where)
+        if self.protocol_negated:
+            raise fail(f"needs {names} without '!'", location=where)
+
+
+Handler = Callable[["Opts", Ctx], tuple[Option, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class Ext:
+    """One extension: how its options are spelled and what it prints.
+
+    ``spellings`` maps every accepted option name to the one iptables prints;
+    ``handler`` None means the extension is passed through as written (its
+    option names are still known, so options are given to the right match).
+    """
+
+    name: str
+    kind: Kind
+    spellings: Mapping[str, str]
+    handler: Handler | None
+    invertible: frozenset[str] = frozenset()
+    arity: Mapping[str, int] = field(default_factory=dict)
+    families: frozenset[str] = frozenset({"ipv4", "ipv6"})
+
+    def where(self, option: str = "") -> str:
+        head = f"-m {self.name}" if self.kind == "match" else f"-j {self.name}"
+        return f"{head} {option}" if option else head
+
+
+def ext(
+    name: str,
+    kind: Kind,
+    handler: Handler | None,
+    options: str,
+    *,
+    flags: str = "",
+    pairs: str = "",
+    invert: str = "",
+    family: Family | None = None,
+) -> Ext:
+    """Declare an extension: ``options`` lists names, aliases joined by ``|`` (first is printed).
+
+    ``flags`` take no value, ``pairs`` take two, the rest one; ``invert`` lists
+    the printed names that accept ``!`` (``*`` for all).
+    """
+    spellings: dict[str, str] = {}
+    for group in options.split():
+        names = group.split("|")
+        for alias in names:
+            spellings[alias] = names[0]
+    arity = dict.fromkeys(flags.split(), 0) | dict.fromkeys(pairs.split(), 2)
+    printed = set(spellings.values())
+    unknown = (set(arity) | set(invert.split())) - printed - {"*"}
+    if unknown:  # a typo in a declaration
+        raise ValueError(f"{name}: {sorted(unknown)} are not options of {sorted(printed)}")
+    invertible = frozenset(printed if invert == "*" else invert.split())
+    families = frozenset({family} if family else {"ipv4", "ipv6"})
+    return Ext(name, kind, spellings, handler, invertible, arity, families)
+
+
+class Opts:
+    """One extension's options, keyed by the name iptables prints, in the order given.
+
+    Refuses what the tool refuses for any extension: an option given twice,
+    ``!`` where the option cannot be negated, the wrong number of values,
+    control characters in a value.
+    """
+
+    def __init__(self, spec: Ext, options: Sequence[Option]) -> None:
+        self.ext = spec
+        self.items: list[Option] = []
+        for opt in options:
+            key = spec.spellings[opt.name]
+            where = spec.where(key)
+            if any(item.name == key for item in self.items):
+                raise fail("given twice", location=where)
+            if opt.negated and key not in spec.invertible:
+                raise fail("cannot be negated with '!'", location=where)
+            want = spec.arity.get(key, 1)
+            if len(opt.values) != want:
+                raise fail(
+                    f"takes {want} value{'s' if want != 1 else ''}, got {list(opt.values)}", location=where
+                )
+            for value in opt.values:
+                check_text(value, where)
+            self.items.append(Option(key, opt.values, opt.negated))
+        self._by = {item.name: item for item in self.items}
+
+    def where(self, key: str = "") -> str:
+        return self.ext.where(key)
+
+    def has(self, key: str) -> bool:
+        return key in self._by
+
+    def get(self, key: str) -> str | None:
+        """The single value of ``key``, None when absent."""
+        item = self._by.get(key)
+        return item.values[0] if item is not None and item.values else None
+
+    def value(self, key: str) -> str:
+        """The single value of ``key``, which the caller knows is present."""
+        return self._by[key].values[0]
+
+    def values(self, key: str) -> tuple[str, ...]:
+        return self._by[key].values
+
+    def neg(self, key: str) -> bool:
+        item = self._by.get(key)
+        return item is not None and item.negated
+
+    def index(self, key: str) -> int:
+        return next(k for k, item in enumerate(self.items) if item.name == key)
+
+    def one_of(self, *keys: str, required: bool = True) -> str | None:
+        """The one of ``keys`` given; refuses two of them, and none when ``required``."""
+        given = [key for key in keys if key in self._by]
+        if len(given) > 1:
+            raise fail(f"{given[0]} cannot be used together with {given[1]}", location=self.where())
+        if not given and required:
+            raise fail(f"needs one of {', '.join(keys)}", location=self.where())
+        return given[0] if given else None
+
+    def which(self, *keys: str) -> str:
+        """The one of ``keys`` given; refuses none and more than one."""
+        given = self.one_of(*keys)
+        if given is None:  # one_of raised already; this narrows the type
+            raise fail(f"needs one of {', '.join(keys)}", location=self.where())
+        return given
+
+    def requires(self, key: str, other: str) -> None:
+        """Refuse ``key`` without ``other``."""
+        if key in self._by and other not in self._by:
+            raise fail(f"{key} also requires {other}", location=self.where())
