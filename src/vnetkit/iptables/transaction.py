@@ -80,12 +80,13 @@ class Transaction:
     """
 
     def __init__(self) -> None:
-        self._lines: dict[str, list[str]] = {}
+        # Per table, restore lines in order; a plain append is kept as
+        # (chain, spec) and turned into its line in bulk by _materialize.
+        self._lines: dict[str, list[str | tuple[str, tuple[object, ...]]]] = {}
         # Per line, the call that made it as (verb, args); an Op is built
         # only when an error or a check needs it (keeps a call ~1 us).
-        self._calls: dict[
-            str, list[tuple[str, tuple[object, ...]] | tuple[str, str, tuple[object, ...]]]
-        ] = {}
+        self._calls: dict[str, list[tuple[str, tuple[object, ...]] | None]] = {}
+        self._given: dict[str, list[str | tuple[str, tuple[object, ...]]]] = {}
         self._chains_ok: set[str] = set()
 
     def _add(self, verb: str, table: str, line: str, args: tuple[object, ...]) -> None:
@@ -99,9 +100,50 @@ class Transaction:
 
     def _op(self, table: str, k: int) -> Op:
         call = self._calls[table][k]
-        if len(call) == 3:  # the append fast path stores (verb, chain, spec)
-            return Op(call[0], table, (call[1], *call[2]))
-        return Op(call[0], table, call[1])
+        if call is None:  # a deferred append: (chain, spec) as it was given
+            given = self._given[table][k]
+            if isinstance(given, tuple):
+                return Op("append", table, (given[0], *given[1]))
+        return Op(call[0], table, call[1])  # type: ignore[index]
+
+    def _materialize(self, table: str) -> list[str]:
+        """Turn deferred appends into lines: one join per rule, then a few scans over all of them.
+
+        When the scans show no argument needs quoting (no quote, backslash,
+        tab or empty argument, exactly one space between arguments, no
+        quoted option), the bare lines stand; otherwise each deferred rule is
+        rendered carefully.
+        """
+        items = self._lines.get(table, [])
+        pending: list[tuple[str, tuple[str, ...]]] = [x for x in items if type(x) is tuple]  # type: ignore[misc]
+        if not pending:
+            return items  # type: ignore[return-value]
+        # What each call gave, for error messages. Lines are only ever appended,
+        # so entries recorded by an earlier render stay valid.
+        given = self._given.get(table, [])
+        self._given[table] = given + items[len(given) :]
+        try:
+            built = ["-A " + chain + " " + " ".join(spec) for chain, spec in pending]
+            text = "\n".join(built)
+            fine = (
+                '"' not in text
+                and "\\" not in text
+                and "  " not in text
+                and "\t" not in text
+                and "\r" not in text
+                and " \n" not in text
+                and not text.endswith(" ")
+                and text.count("\n") == len(built) - 1
+                and text.count(" ") == sum(len(spec) + 1 for _, spec in pending)
+                and not any(option in text for option in QUOTED_OPTIONS)
+            )
+        except TypeError:  # a non-string argument: the careful path names it
+            fine = False
+        if not fine:
+            built = [_line("-A", chain, spec) for chain, spec in pending]
+        lines = iter(built)
+        items[:] = [next(lines) if type(x) is tuple else x for x in items]
+        return items  # type: ignore[return-value]
 
     def _chain(self, chain: str) -> str:
         if chain not in self._chains_ok:
@@ -113,28 +155,14 @@ class Transaction:
 
     def append(self, table: str, chain: str, *spec: str | Rule) -> None:
         """Append a rule (``-A``)."""
-        # The hot path of bulk loads: one dict lookup per table, a cached
-        # prefix per chain, one join and one scan per rule.
+        # The hot path of bulk loads: remember (chain, spec); the line is
+        # built with the others in _materialize (a few C-speed passes for all).
         lines = self._lines.get(table)
-        if lines is None or chain not in self._chains_ok:
+        if lines is None or chain not in self._chains_ok or not spec or type(spec[0]) is Rule:
             self._add("append", table, _line("-A", self._chain(chain), spec), (chain, *spec))
             return
-        try:
-            joined = "\0".join(spec)  # type: ignore[arg-type]
-        except TypeError:
-            joined = ""
-        if (
-            joined
-            and not _UNSAFE.search(joined)
-            and "\0\0" not in joined
-            and joined[0] != "\0"
-            and joined[-1] != "\0"
-            and QUOTED_OPTIONS.isdisjoint(spec)
-        ):
-            lines.append(f"-A {chain} " + joined.replace("\0", " "))
-            self._calls[table].append(("append", chain, spec))
-            return
-        self._add("append", table, _line("-A", chain, spec), (chain, *spec))
+        lines.append((chain, spec))
+        self._calls[table].append(None)
 
     def insert(self, table: str, chain: str, pos: int, *spec: str | Rule) -> None:
         """Insert a rule at 1-based ``pos`` (``-I``)."""
@@ -229,7 +257,7 @@ class Transaction:
         out: list[str] = []
         for table in self._lines if tables is None else tables:
             out.append(f"*{table}")
-            out.extend(self._lines[table])
+            out.extend(self._materialize(table))
             out.append("COMMIT")
         return "\n".join(out) + "\n" if out else ""
 
@@ -251,7 +279,7 @@ class Transaction:
         jump to an undefined chain, so this is checked here.)
         """
         chains = set(existing)
-        for k, line in enumerate(self._lines.get(table, ())):
+        for k, line in enumerate(self._materialize(table)):
             op = self._op(table, k)
             if op.verb in ("new_chain", "clear_chain"):
                 chains.add(str(op.args[0]))
