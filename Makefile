@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PYTHON ?= python3
 STAMP := $(VENV)/.installed
 
-.PHONY: install system demo test test-unit test-integration check format bench clean
+.PHONY: install system vm-install demo test test-vm test-unit test-integration check format bench clean
 
 install: system $(STAMP)
 
@@ -20,9 +20,22 @@ $(STAMP): pyproject.toml constraints.txt
 demo: install
 	@$(PY) -m vnetkit.demo
 
-# The whole suite. pytest's exit 5 (no tests collected) is a failure here.
+# The whole suite, then the VM tier; either failing fails the build.
+# pytest's exit 5 (no tests collected) is a failure here.
 test: install
-	@$(PY) -m pytest tests; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests ran" >&2; exit 1; fi; exit $$rc
+	@$(PY) -m pytest tests; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests ran" >&2; rc=1; fi; \
+	$(MAKE) --no-print-directory test-vm; vm=$$?; \
+	if [ $$rc -ne 0 ]; then echo "make test: the normal suite FAILED (pytest exit $$rc)" >&2; exit $$rc; fi; \
+	exit $$vm
+
+# QEMU, a stock Debian kernel, busybox and virtme-ng (vng) for the VM tier (as root).
+vm-install: install
+	@VENV=$(VENV) scripts/install-vm.sh
+
+# The VM tier: every test marked kernel_vm under tests/, on a stock Debian kernel
+# under QEMU, where the features this machine's kernel lacks exist (~1-2 min).
+test-vm: vm-install
+	@VENV=$(VENV) scripts/run-vm-tests.sh
 
 test-unit: install
 	@$(PY) -m pytest tests/unit
