@@ -1,7 +1,9 @@
-"""``make demo``: a small firewall built through the API, in sandbox namespaces.
+"""``make demo``: virtual links, then a firewall, all in sandbox namespaces.
 
-Two namespaces, ``vnk-demo-client`` and ``vnk-demo-fw``, joined by a veth pair
-made with its peer directly in the target namespace. The firewall side gets a
+First the links walkthrough (``demo_links``: a veth pair, a bridge with three
+containers, the inventory). Then two namespaces, ``vnk-demo-client`` and
+``vnk-demo-fw``, joined by a veth pair made with its peer directly in the
+target namespace. The firewall side gets a
 custom chain with a jump, a few rules and a DROP policy; the client sends
 pings and TCP connection attempts so counters move; then the demo prints
 ``vnetkit ipt list --counters``, syncs a desired state twice (the second
@@ -18,11 +20,13 @@ from collections.abc import Sequence
 
 from rich.console import Console
 
+from vnetkit import demo_links
 from vnetkit.cli.main import main as cli_main
 from vnetkit.errors import VnetkitError
 from vnetkit.exec import default_runner
 from vnetkit.exec import netns as nsops
 from vnetkit.iptables import IPTables, desired_from_save, render_save
+from vnetkit.links import Links, Veth
 
 CLIENT = "vnk-demo-client"
 FIREWALL = "vnk-demo-fw"
@@ -63,14 +67,14 @@ def try_connect(port: int) -> str:
 
 
 def build_network() -> None:
-    step("two sandbox namespaces joined by a veth pair")
+    step("the firewall lab: a client and a firewall host joined by a veth pair")
     for name in (CLIENT, FIREWALL):
         nsops.create(name)
         console.print(f"[dim]created network namespace[/] {name}")
-    sh(CLIENT, "ip", "link", "add", "eth0", "type", "veth", "peer", "name", "eth0", "netns", FIREWALL)
+    Links(CLIENT).add(Veth(name="eth0", peer="eth0", peer_netns=FIREWALL))
     for name, address in ((CLIENT, CLIENT_IP), (FIREWALL, FIREWALL_IP)):
-        sh(name, "ip", "address", "add", f"{address}/24", "dev", "eth0")
-        sh(name, "ip", "link", "set", "eth0", "up")
+        Links(name).add_address("eth0", f"{address}/24")
+        console.print(f"{name}: eth0 {address}/24", highlight=False)
 
 
 def build_firewall() -> IPTables:
@@ -175,6 +179,7 @@ def desired_state(ipt: IPTables) -> None:
 
 def cleanup() -> None:
     step("removing everything the demo made")
+    demo_links.cleanup(console)
     for name in (CLIENT, FIREWALL):
         if nsops.exists(name):
             nsops.delete(name)
@@ -183,11 +188,12 @@ def cleanup() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     del argv
-    for name in (CLIENT, FIREWALL):
+    for name in (CLIENT, FIREWALL, *demo_links.NAMESPACES):
         if nsops.exists(name):
             console.print(f"vnetkit demo: namespace {name} exists (a demo still running?); remove it first")
             return 1
     try:
+        demo_links.run(console)
         build_network()
         ipt = build_firewall()
         send_traffic()
