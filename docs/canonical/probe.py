@@ -30,7 +30,11 @@ from vnetkit.testing import scratch_netns
 OUT = Path(__file__).with_name("vectors.json")
 RUNNER = default_runner()
 BUILTIN = {
-    "INPUT", "OUTPUT", "FORWARD", "PREROUTING", "POSTROUTING",
+    "INPUT",
+    "OUTPUT",
+    "FORWARD",
+    "PREROUTING",
+    "POSTROUTING",
 }
 
 CASES: list[dict] = []
@@ -45,13 +49,15 @@ def c(fam: str, argv: str | list[str], table: str = "filter", chain: str = "X", 
         if key in _SEEN:
             continue
         _SEEN.add(key)
-        CASES.append({
-            "family": "ipv4" if f == "4" else "ipv6",
-            "table": table,
-            "chain": chain,
-            "argv": args,
-            "note": note,
-        })
+        CASES.append(
+            {
+                "family": "ipv4" if f == "4" else "ipv6",
+                "table": table,
+                "chain": chain,
+                "argv": args,
+                "note": note,
+            }
+        )
 
 
 # ---------------------------------------------------------------- addresses
@@ -299,16 +305,40 @@ c("4", "-p udp -m multiport --dports 53,123 -j ACCEPT")
 c("4", "-p tcp -m multiport --dports 22,22 -j ACCEPT", note="duplicate")
 c("4", "-p tcp -m multiport --dports 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15 -j ACCEPT", note="15 ports")
 c("4", "-p tcp -m multiport --dports 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16 -j ACCEPT", note="16 ports")
-c("4", "-p tcp -m multiport --dports 1:2,3:4,5:6,7:8,9:10,11:12,13:14,15 -j ACCEPT", note="ranges count twice")
+c(
+    "4",
+    "-p tcp -m multiport --dports 1:2,3:4,5:6,7:8,9:10,11:12,13:14,15 -j ACCEPT",
+    note="ranges count twice",
+)
 c("4", "-p tcp -m multiport --dports 22 --sports 80 -j ACCEPT", note="dports and sports")
 c("4", "-p tcp -m multiport --dports :1024 -j ACCEPT")
 c("4", "-p sctp -m multiport --dports 22 -j ACCEPT")
 
 # ---------------------------------------------------------------- comment
 for text in [
-    "hello", "hello world", 'a"b', "a\\b", "a'b", "", "x-y_z", "a.b", "vnetkit:lab",
-    "a/b", "a,b", "héllo", "a$b", "tab\there", "#x", "a=b", "a  b", "trailing ",
-    " leading", 'a\\"b', "x" * 256, "x" * 255, "a\nb",
+    "hello",
+    "hello world",
+    'a"b',
+    "a\\b",
+    "a'b",
+    "",
+    "x-y_z",
+    "a.b",
+    "vnetkit:lab",
+    "a/b",
+    "a,b",
+    "héllo",
+    "a$b",
+    "tab\there",
+    "#x",
+    "a=b",
+    "a  b",
+    "trailing ",
+    " leading",
+    'a\\"b',
+    "x" * 256,
+    "x" * 255,
+    "a\nb",
 ]:
     c("4", ["-m", "comment", "--comment", text, "-j", "ACCEPT"], note=f"comment {text[:20]!r}")
 c("6", ["-m", "comment", "--comment", "hello world", "-j", "ACCEPT"])
@@ -317,7 +347,11 @@ c("6", ["-m", "comment", "--comment", "hello world", "-j", "ACCEPT"])
 c("46", "-m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT", note="order of states")
 c("4", "-m conntrack --ctstate NEW -j ACCEPT")
 c("4", "-m conntrack --ctstate new -j ACCEPT", note="lower case")
-c("4", "-m conntrack --ctstate UNTRACKED,SNAT,DNAT,RELATED,ESTABLISHED,NEW,INVALID -j ACCEPT", note="all states")
+c(
+    "4",
+    "-m conntrack --ctstate UNTRACKED,SNAT,DNAT,RELATED,ESTABLISHED,NEW,INVALID -j ACCEPT",
+    note="all states",
+)
 c("4", "-m conntrack --ctstate NEW,NEW -j ACCEPT")
 c("4", "-m conntrack ! --ctstate INVALID -j ACCEPT")
 c("4", "-m conntrack --ctstatus ASSURED -j ACCEPT")
@@ -333,7 +367,11 @@ c("4", "-m conntrack --ctproto 6 -j ACCEPT")
 c("4", "-m conntrack --ctorigdstport 80 -j ACCEPT")
 c("4", "-m conntrack --ctorigdstport 80:90 -j ACCEPT")
 c("4", "-m conntrack --ctexpire 10:20 -j ACCEPT")
-c("4", "-m conntrack --ctdir REPLY --ctstatus ASSURED --ctorigdst 1.2.3.4 --ctproto tcp --ctstate NEW -j ACCEPT", note="option order")
+c(
+    "4",
+    "-m conntrack --ctdir REPLY --ctstatus ASSURED --ctorigdst 1.2.3.4 --ctproto tcp --ctstate NEW -j ACCEPT",
+    note="option order",
+)
 c("6", "-m conntrack --ctorigdst 2001:db8::1 -j ACCEPT")
 c("46", "-m state --state ESTABLISHED,RELATED -j ACCEPT")
 c("4", "-m state --state NEW -j ACCEPT")
@@ -358,8 +396,23 @@ c("4", "-m connmark --mark 0x10/0xf0 -j ACCEPT")
 c("4", "-m connmark ! --mark 1 -j ACCEPT")
 
 # ---------------------------------------------------------------- limit
-for lim in ["300/min", "5/sec", "10/s", "1/hour", "1/day", "3/minute", "7/min", "1000/sec",
-            "100/min", "2/h", "1/second", "60/min", "3600/hour", "0/sec", "5"]:
+for lim in [
+    "300/min",
+    "5/sec",
+    "10/s",
+    "1/hour",
+    "1/day",
+    "3/minute",
+    "7/min",
+    "1000/sec",
+    "100/min",
+    "2/h",
+    "1/second",
+    "60/min",
+    "3600/hour",
+    "0/sec",
+    "5",
+]:
     c("4", f"-m limit --limit {lim} -j ACCEPT", note=f"limit {lim}")
 c("4", "-m limit -j ACCEPT", note="no --limit")
 c("4", "-m limit --limit 1/sec --limit-burst 5 -j ACCEPT", note="default burst")
@@ -392,7 +445,11 @@ c("6", "-m mac --mac-source 00:11:22:aa:bb:cc -j ACCEPT")
 c("4", "-m iprange --src-range 10.0.0.1-10.0.0.9 -j ACCEPT")
 c("4", "-m iprange --dst-range 10.0.0.1-10.0.0.9 -j ACCEPT")
 c("4", "-m iprange ! --src-range 10.0.0.1-10.0.0.9 -j ACCEPT")
-c("4", "-m iprange --dst-range 10.0.0.9-10.0.0.1 --src-range 1.1.1.1-1.1.1.2 -j ACCEPT", note="order / reversed")
+c(
+    "4",
+    "-m iprange --dst-range 10.0.0.9-10.0.0.1 --src-range 1.1.1.1-1.1.1.2 -j ACCEPT",
+    note="order / reversed",
+)
 c("4", "-m iprange --src-range 10.0.0.1 -j ACCEPT", note="single address")
 c("6", "-m iprange --src-range 2001:db8::1-2001:db8::0:9 -j ACCEPT")
 c("4", "-m addrtype --src-type LOCAL -j ACCEPT")
@@ -487,7 +544,10 @@ c("4", "-m tcpmss -p tcp --mss 1000:1500 -j ACCEPT")
 c("4", "-m connlimit --connlimit-above 10 -j DROP")
 c("4", "-m connlimit --connlimit-upto 10 --connlimit-mask 24 --connlimit-saddr -j DROP")
 c("4", "-m hashlimit --hashlimit-upto 10/sec --hashlimit-name h1 -j ACCEPT")
-c("4", "-m hashlimit --hashlimit-above 100/min --hashlimit-burst 10 --hashlimit-mode srcip --hashlimit-name h2 -j DROP")
+c(
+    "4",
+    "-m hashlimit --hashlimit-above 100/min --hashlimit-burst 10 --hashlimit-mode srcip --hashlimit-name h2 -j DROP",
+)
 c("4", "-m dscp --dscp 10 -j ACCEPT")
 c("4", "-m dscp --dscp-class EF -j ACCEPT")
 c("4", "-m tos --tos 0x10 -j ACCEPT")
@@ -534,18 +594,37 @@ c("4", "-p tcp --dport 22 -j TGT -m comment --comment after", note="-j before -m
 
 # ---------------------------------------------------------------- REJECT
 c("4", "-j REJECT", note="default")
-for rw in ["icmp-port-unreachable", "port-unreach", "icmp-host-unreachable", "host-unreach",
-           "icmp-net-unreachable", "icmp-proto-unreachable", "icmp-net-prohibited",
-           "icmp-host-prohibited", "icmp-admin-prohibited", "admin-prohib", "net-unreach"]:
+for rw in [
+    "icmp-port-unreachable",
+    "port-unreach",
+    "icmp-host-unreachable",
+    "host-unreach",
+    "icmp-net-unreachable",
+    "icmp-proto-unreachable",
+    "icmp-net-prohibited",
+    "icmp-host-prohibited",
+    "icmp-admin-prohibited",
+    "admin-prohib",
+    "net-unreach",
+]:
     c("4", f"-j REJECT --reject-with {rw}", note=f"reject-with {rw}")
 c("4", "-p tcp -j REJECT --reject-with tcp-reset")
 c("4", "-p tcp -j REJECT --reject-with tcp-rst", note="alias")
 c("4", "-j REJECT --reject-with tcp-reset", note="tcp-reset without -p tcp")
 c("4", "-j REJECT --reject-with icmp6-port-unreachable", note="v6 type on v4")
 c("6", "-j REJECT", note="default")
-for rw in ["icmp6-port-unreachable", "port-unreach", "icmp6-adm-prohibited", "adm-prohibited",
-           "icmp6-no-route", "no-route", "icmp6-addr-unreachable", "addr-unreach",
-           "icmp6-policy-fail", "icmp6-reject-route"]:
+for rw in [
+    "icmp6-port-unreachable",
+    "port-unreach",
+    "icmp6-adm-prohibited",
+    "adm-prohibited",
+    "icmp6-no-route",
+    "no-route",
+    "icmp6-addr-unreachable",
+    "addr-unreach",
+    "icmp6-policy-fail",
+    "icmp6-reject-route",
+]:
     c("6", f"-j REJECT --reject-with {rw}", note=f"reject-with {rw}")
 c("6", "-p tcp -j REJECT --reject-with tcp-reset")
 c("6", "-j REJECT --reject-with icmp-port-unreachable", note="v4 type on v6")
@@ -565,8 +644,11 @@ c("4", "-j LOG --log-ip-options")
 c("4", "-j LOG --log-uid")
 c("4", "-j LOG --log-tcp-sequence")
 c("4", "-j LOG --log-macdecode")
-c("4", "-j LOG --log-uid --log-macdecode --log-ip-options --log-tcp-options --log-tcp-sequence --log-level 7 --log-prefix p",
-  note="LOG option order")
+c(
+    "4",
+    "-j LOG --log-uid --log-macdecode --log-ip-options --log-tcp-options --log-tcp-sequence --log-level 7 --log-prefix p",
+    note="LOG option order",
+)
 c("6", "-j LOG --log-prefix v6 --log-level 3 --log-ip-options")
 c("46", "-j NFLOG")
 c("4", "-j NFLOG --nflog-group 1")
@@ -580,16 +662,34 @@ c("4", "-j NFLOG --nflog-threshold 2 --nflog-prefix p --nflog-group 5 --nflog-si
 
 # ---------------------------------------------------------------- MARK / CONNMARK (mangle)
 M = {"table": "mangle", "chain": "PREROUTING"}
-for spec in ["--set-mark 1", "--set-mark 0x1/0xff", "--set-mark 10", "--set-xmark 1",
-             "--set-xmark 0x1/0xff", "--and-mark 0xff", "--or-mark 1", "--xor-mark 1",
-             "--set-mark 0", "--set-mark 0xffffffff"]:
+for spec in [
+    "--set-mark 1",
+    "--set-mark 0x1/0xff",
+    "--set-mark 10",
+    "--set-xmark 1",
+    "--set-xmark 0x1/0xff",
+    "--and-mark 0xff",
+    "--or-mark 1",
+    "--xor-mark 1",
+    "--set-mark 0",
+    "--set-mark 0xffffffff",
+]:
     c("4", f"-j MARK {spec}", **M, note=f"MARK {spec}")
 c("6", "-j MARK --set-mark 1", **M)
 c("4", "-j MARK --set-mark 1", note="MARK in filter")
-for spec in ["--set-mark 1", "--set-mark 0x1/0xff", "--set-xmark 1", "--save-mark", "--restore-mark",
-             "--save-mark --nfmask 0xff --ctmask 0xff", "--save-mark --mask 0xff",
-             "--restore-mark --mask 0xff", "--restore-mark --nfmask 0xf0 --ctmask 0xf",
-             "--and-mark 0xff", "--or-mark 1"]:
+for spec in [
+    "--set-mark 1",
+    "--set-mark 0x1/0xff",
+    "--set-xmark 1",
+    "--save-mark",
+    "--restore-mark",
+    "--save-mark --nfmask 0xff --ctmask 0xff",
+    "--save-mark --mask 0xff",
+    "--restore-mark --mask 0xff",
+    "--restore-mark --nfmask 0xf0 --ctmask 0xf",
+    "--and-mark 0xff",
+    "--or-mark 1",
+]:
     c("4", f"-j CONNMARK {spec}", **M, note=f"CONNMARK {spec}")
 c("6", "-j CONNMARK --restore-mark", **M)
 
@@ -695,16 +795,50 @@ c("4", "-i eth0 -i eth1 -j ACCEPT", note="two -i")
 
 # ---------------------------------------------------------------- round 2: edge cases found while reading round 1
 # IPv4 address parser (dotted parts, strtoul base 0, missing parts = 0)
-for a in ["1.2.3.4.5", "0x0a.1.2.3", "10.", "10.1.2", "1", "0xa", "10.1.2.3/255.255.255.255",
-          "10.1.2.3/0.0.0.0", "10.1.2.3/255.255.255.128", "10.1.2.3/08", "10.1.2.3/0x8",
-          "10.1.2.3/24/24", " 10.1.2.3", "10.1.2.3/", "10.1.2.3,", "10.1.2.3,,10.1.2.4"]:
+for a in [
+    "1.2.3.4.5",
+    "0x0a.1.2.3",
+    "10.",
+    "10.1.2",
+    "1",
+    "0xa",
+    "10.1.2.3/255.255.255.255",
+    "10.1.2.3/0.0.0.0",
+    "10.1.2.3/255.255.255.128",
+    "10.1.2.3/08",
+    "10.1.2.3/0x8",
+    "10.1.2.3/24/24",
+    " 10.1.2.3",
+    "10.1.2.3/",
+    "10.1.2.3,",
+    "10.1.2.3,,10.1.2.4",
+]:
     c("4", ["-s", a, "-j", "ACCEPT"], note=f"v4 parse {a!r}")
 c("4", "-d 10.9.8.7/28 -j ACCEPT")
 # IPv6 text form (inet_ntop rules: embedded IPv4 for ::/96 and ::ffff:0:0/96)
-for a in ["::1.2.3.4", "::2", "::0.0.1.0", "::100", "0:0:0:0:0:1:0:0", "::ffff:0:1", "1::", "2001:db8::",
-          "fe80::1:0:0:0", "0:0:1::", "2001:0db8:0000:0000:0000:ff00:0042:8329", "::ffff:1.2.3.4/96",
-          "64:ff9b::1.2.3.4", "::1:2:3:4:5:6", "1:0:0:2:0:0:0:3", "1:0:0:0:2:0:0:3", "::ffff:ffff:1.2.3.4",
-          "2001:db8::1/0", "2001:db8::1/64/64", "[2001:db8::1]", "2001:db8::1/ffff::"]:
+for a in [
+    "::1.2.3.4",
+    "::2",
+    "::0.0.1.0",
+    "::100",
+    "0:0:0:0:0:1:0:0",
+    "::ffff:0:1",
+    "1::",
+    "2001:db8::",
+    "fe80::1:0:0:0",
+    "0:0:1::",
+    "2001:0db8:0000:0000:0000:ff00:0042:8329",
+    "::ffff:1.2.3.4/96",
+    "64:ff9b::1.2.3.4",
+    "::1:2:3:4:5:6",
+    "1:0:0:2:0:0:0:3",
+    "1:0:0:0:2:0:0:3",
+    "::ffff:ffff:1.2.3.4",
+    "2001:db8::1/0",
+    "2001:db8::1/64/64",
+    "[2001:db8::1]",
+    "2001:db8::1/ffff::",
+]:
     c("6", ["-s", a, "-j", "ACCEPT"], note=f"v6 text {a!r}")
 c("6", "-s localhost -j ACCEPT", note="hostname on v6 (resolver-dependent)")
 c("6", "-j ACCEPT -p udp -d 2001:db8::2 -s 2001:db8::1 -o eth1 -i eth0", note="v6 core order")
@@ -722,7 +856,11 @@ c("4", "-p tcp ! --dport 0:65535 -j ACCEPT", note="negated full range")
 c("4", "-p tcp --dport 08 -j ACCEPT", note="invalid octal")
 c("4", "-p tcp --sport 0:65535 --dport 22 -j ACCEPT")
 c("4", "-m tcp -p tcp --dport 22 -j ACCEPT", note="-m tcp before -p")
-c("4", "-p tcp -m tcp --dport 22 -m comment --comment x -m tcp --sport 1 -j ACCEPT", note="nft merge across comment?")
+c(
+    "4",
+    "-p tcp -m tcp --dport 22 -m comment --comment x -m tcp --sport 1 -j ACCEPT",
+    note="nft merge across comment?",
+)
 c("4", "-p tcp -m tcp ! --dport 22 -m tcp --sport 1 -j ACCEPT", note="nft merge with negation")
 c("4", "-p tcp -m tcp --dport 22 -m tcp --dport 23 -j ACCEPT", note="two dport in two tcp matches")
 c("4", "-p tcp -m tcp --sport 1 -m tcp --dport 22 -j ACCEPT", note="merge order")
@@ -731,7 +869,11 @@ c("4", "-p tcp -m tcp --syn -m tcp --dport 22 -j ACCEPT")
 c("4", "-p tcp -m tcp --tcp-option 2 -m tcp --dport 22 -j ACCEPT", note="tcp-option is not native in nft")
 c("4", "-p udp --dport 53 -m udp --sport 1 -j ACCEPT", note="udp merge")
 c("6", "-p tcp -m tcp --dport 22 -m tcp --sport 1 -j ACCEPT")
-c("4", "-p tcp --dport 22 -m conntrack --ctstate NEW --sport 1 -j ACCEPT", note="option to already loaded match")
+c(
+    "4",
+    "-p tcp --dport 22 -m conntrack --ctstate NEW --sport 1 -j ACCEPT",
+    note="option to already loaded match",
+)
 c("4", "-p tcp --dport 22 -m tcp --sport 1 -j ACCEPT", note="implicit then explicit tcp")
 c("4", "-p tcp -m tcp --dport 22 -m tcp -j ACCEPT", note="empty second tcp")
 c("4", "-p udp -m udp -j ACCEPT")
@@ -741,20 +883,8 @@ c("4", "-p tcp -m multiport --ports 1000:2000 -j ACCEPT")
 c("4", "-m length --length 100:100 -j ACCEPT")
 c("4", "-m length --length 0:65535 -j ACCEPT")
 # icmp / icmpv6 name tables
-ICMP4 = """any echo-reply pong destination-unreachable network-unreachable host-unreachable
-protocol-unreachable port-unreachable fragmentation-needed source-route-failed network-unknown
-host-unknown network-prohibited host-prohibited TOS-network-unreachable TOS-host-unreachable
-communication-prohibited host-precedence-violation precedence-cutoff source-quench redirect
-network-redirect host-redirect TOS-network-redirect TOS-host-redirect echo-request ping
-router-advertisement router-solicitation time-exceeded ttl-exceeded ttl-zero-during-transit
-ttl-zero-during-reassembly parameter-problem ip-header-bad required-option-missing timestamp-request
-timestamp-reply address-mask-request address-mask-reply""".split()
-ICMP6 = """destination-unreachable no-route communication-prohibited beyond-scope address-unreachable
-port-unreachable failed-policy reject-route packet-too-big time-exceeded ttl-exceeded
-ttl-zero-during-transit ttl-zero-during-reassembly parameter-problem bad-header unknown-header-type
-unknown-option echo-request ping echo-reply pong router-solicitation router-advertisement
-neighbour-solicitation neighbor-solicitation neighbour-advertisement neighbor-advertisement
-redirect""".split()
+ICMP4 = ["any", "echo-reply", "pong", "destination-unreachable", "network-unreachable", "host-unreachable", "protocol-unreachable", "port-unreachable", "fragmentation-needed", "source-route-failed", "network-unknown", "host-unknown", "network-prohibited", "host-prohibited", "TOS-network-unreachable", "TOS-host-unreachable", "communication-prohibited", "host-precedence-violation", "precedence-cutoff", "source-quench", "redirect", "network-redirect", "host-redirect", "TOS-network-redirect", "TOS-host-redirect", "echo-request", "ping", "router-advertisement", "router-solicitation", "time-exceeded", "ttl-exceeded", "ttl-zero-during-transit", "ttl-zero-during-reassembly", "parameter-problem", "ip-header-bad", "required-option-missing", "timestamp-request", "timestamp-reply", "address-mask-request", "address-mask-reply"]
+ICMP6 = ["destination-unreachable", "no-route", "communication-prohibited", "beyond-scope", "address-unreachable", "port-unreachable", "failed-policy", "reject-route", "packet-too-big", "time-exceeded", "ttl-exceeded", "ttl-zero-during-transit", "ttl-zero-during-reassembly", "parameter-problem", "bad-header", "unknown-header-type", "unknown-option", "echo-request", "ping", "echo-reply", "pong", "router-solicitation", "router-advertisement", "neighbour-solicitation", "neighbor-solicitation", "neighbour-advertisement", "neighbor-advertisement", "redirect"]
 for n in ICMP4:
     c("4", f"-p icmp --icmp-type {n} -j ACCEPT", note=f"icmp name {n}")
 for n in ["8/1", "3/255", "3/256", "8/", "/0", "-1", "256", "echo", "0x8"]:
@@ -779,22 +909,82 @@ c("4", ["-j", "LOG", "--log-prefix", "IN=DROP:"], note="= and :")
 c("4", ["-j", "LOG", "--log-prefix", "é" * 15], note="multibyte truncation at 29 bytes")
 c("6", "-j LOG --log-level debug --log-uid --log-tcp-sequence")
 # DSCP / TOS tables
-for cls in ["CS0", "CS1", "CS2", "CS3", "CS4", "CS5", "CS6", "CS7", "AF11", "AF12", "AF13", "AF21",
-            "AF22", "AF23", "AF31", "AF32", "AF33", "AF41", "AF42", "AF43", "EF", "BE", "ef", "cs6"]:
+for cls in [
+    "CS0",
+    "CS1",
+    "CS2",
+    "CS3",
+    "CS4",
+    "CS5",
+    "CS6",
+    "CS7",
+    "AF11",
+    "AF12",
+    "AF13",
+    "AF21",
+    "AF22",
+    "AF23",
+    "AF31",
+    "AF32",
+    "AF33",
+    "AF41",
+    "AF42",
+    "AF43",
+    "EF",
+    "BE",
+    "ef",
+    "cs6",
+]:
     c("4", f"-m dscp --dscp-class {cls} -j ACCEPT", note=f"dscp class {cls}")
 c("4", "-m dscp --dscp 0x2e -j ACCEPT")
 c("4", "-m dscp ! --dscp 46 -j ACCEPT")
 c("4", "-m dscp --dscp 64 -j ACCEPT", note="out of range")
-for t in ["Maximize-Throughput", "Maximize-Reliability", "Minimize-Cost", "Normal-Service", "0x10/0x3f", "16", "minimize-delay"]:
+for t in [
+    "Maximize-Throughput",
+    "Maximize-Reliability",
+    "Minimize-Cost",
+    "Normal-Service",
+    "0x10/0x3f",
+    "16",
+    "minimize-delay",
+]:
     c("4", f"-m tos --tos {t} -j ACCEPT", note=f"tos match {t}")
     c("4", f"-j TOS --set-tos {t}", table="mangle", chain="FORWARD", note=f"TOS target {t}")
 c("4", "-j TOS --and-tos 0x0f", table="mangle", chain="FORWARD")
 c("4", "-j TOS --or-tos 0x10", table="mangle", chain="FORWARD")
 c("4", "-j TOS --xor-tos 0x10", table="mangle", chain="FORWARD")
 # limit print algorithm
-for lim in ["7/sec", "3/sec", "13/min", "333/sec", "10000/sec", "10001/sec", "1/min", "59/min", "61/min",
-            "120/min", "7/hour", "25/hour", "24/day", "2/day", "1440/day", "3/hour", "1/s", "5/m", "5/d",
-            "5/minute", "5/hours", "5/days", "5/foo", "abc", "5/", "1/sec/2", "0x10/sec", "010/sec", "4294967295/sec"]:
+for lim in [
+    "7/sec",
+    "3/sec",
+    "13/min",
+    "333/sec",
+    "10000/sec",
+    "10001/sec",
+    "1/min",
+    "59/min",
+    "61/min",
+    "120/min",
+    "7/hour",
+    "25/hour",
+    "24/day",
+    "2/day",
+    "1440/day",
+    "3/hour",
+    "1/s",
+    "5/m",
+    "5/d",
+    "5/minute",
+    "5/hours",
+    "5/days",
+    "5/foo",
+    "abc",
+    "5/",
+    "1/sec/2",
+    "0x10/sec",
+    "010/sec",
+    "4294967295/sec",
+]:
     c("4", ["-m", "limit", "--limit", lim, "-j", "ACCEPT"], note=f"limit {lim}")
 c("4", "-m limit --limit 1/min --limit-burst 1 -j ACCEPT")
 c("4", "-m limit --limit-burst 0 -j ACCEPT")
@@ -862,7 +1052,11 @@ c("4", "-m conntrack --ctorigsrc 10.0.0.1,10.0.0.2 -j ACCEPT", note="list in con
 c("4", "-m conntrack ! --ctorigsrc 10.0.0.0/8 -j ACCEPT")
 c("6", "-m conntrack --ctorigsrc 2001:db8::1/48 -j ACCEPT", note="v6 not masked?")
 c("6", "-m conntrack --ctorigsrc 2001:DB8:0::1 -j ACCEPT")
-c("4", "-m conntrack --ctorigsrcport 1 --ctorigdstport 2 --ctreplsrcport 3 --ctrepldstport 4 --ctexpire 5 --ctdir ORIGINAL --ctstatus NONE --ctrepldst 1.1.1.4 --ctreplsrc 1.1.1.3 --ctorigdst 1.1.1.2 --ctorigsrc 1.1.1.1 --ctproto udp --ctstate NEW -j ACCEPT", note="full conntrack order")
+c(
+    "4",
+    "-m conntrack --ctorigsrcport 1 --ctorigdstport 2 --ctreplsrcport 3 --ctrepldstport 4 --ctexpire 5 --ctdir ORIGINAL --ctstatus NONE --ctrepldst 1.1.1.4 --ctreplsrc 1.1.1.3 --ctorigdst 1.1.1.2 --ctorigsrc 1.1.1.1 --ctproto udp --ctstate NEW -j ACCEPT",
+    note="full conntrack order",
+)
 c("4", "-m conntrack --ctexpire 10 -j ACCEPT")
 c("4", "-m conntrack --ctexpire 10:10 -j ACCEPT")
 c("4", "-m conntrack --ctorigdstport 80:80 -j ACCEPT")
@@ -871,10 +1065,20 @@ c("4", "-m conntrack --ctproto 0 -j ACCEPT")
 c("4", "-m conntrack --ctproto gre -j ACCEPT")
 c("4", "-m conntrack --ctstate NEW -m conntrack --ctstatus ASSURED -j ACCEPT", note="two conntrack matches")
 c("4", "-m state --state NEW -m conntrack --ctstate NEW -j ACCEPT")
-c("4", "-m addrtype --src-type UNSPEC,UNICAST,LOCAL,BROADCAST,ANYCAST,MULTICAST,BLACKHOLE,UNREACHABLE,PROHIBIT,THROW,NAT,XRESOLVE -j ACCEPT", note="all addrtypes")
+c(
+    "4",
+    "-m addrtype --src-type UNSPEC,UNICAST,LOCAL,BROADCAST,ANYCAST,MULTICAST,BLACKHOLE,UNREACHABLE,PROHIBIT,THROW,NAT,XRESOLVE -j ACCEPT",
+    note="all addrtypes",
+)
 c("4", "-m addrtype --src-type XRESOLVE,UNSPEC -j ACCEPT")
 c("4", "-m addrtype --dst-type LOCAL --limit-iface-out -j ACCEPT", table="nat", chain="POSTROUTING")
-c("4", "-m addrtype --dst-type LOCAL --limit-iface-in -j ACCEPT", table="nat", chain="POSTROUTING", note="iface-in in POSTROUTING")
+c(
+    "4",
+    "-m addrtype --dst-type LOCAL --limit-iface-in -j ACCEPT",
+    table="nat",
+    chain="POSTROUTING",
+    note="iface-in in POSTROUTING",
+)
 c("4", "-m pkttype --pkt-type otherhost -j ACCEPT")
 c("4", "-m pkttype --pkt-type loopback -j ACCEPT")
 c("4", "-m mac --mac-source 00-11-22-33-44-55 -j ACCEPT", note="dash separated")
@@ -887,8 +1091,14 @@ c("4", "-m recent --set --name a.b -j ACCEPT", note="recent name needing quotes?
 c("4", "-m recent --set --name foo --rdest --mask 255.255.0.0 -j ACCEPT")
 c("4", "-m recent --rcheck --seconds 0 --hitcount 0 -j ACCEPT", note="zero values omitted?")
 c("4", "-m hashlimit --hashlimit-upto 300/min --hashlimit-name h3 -j ACCEPT", note="hashlimit rate print")
-c("4", "-m hashlimit --hashlimit-upto 10/sec --hashlimit-burst 5 --hashlimit-name h4 --hashlimit-htable-expire 10000 --hashlimit-mode srcip,dstport -j ACCEPT")
-c("6", "-m hashlimit --hashlimit-upto 10/sec --hashlimit-name h5 --hashlimit-mode srcip --hashlimit-srcmask 64 -j ACCEPT")
+c(
+    "4",
+    "-m hashlimit --hashlimit-upto 10/sec --hashlimit-burst 5 --hashlimit-name h4 --hashlimit-htable-expire 10000 --hashlimit-mode srcip,dstport -j ACCEPT",
+)
+c(
+    "6",
+    "-m hashlimit --hashlimit-upto 10/sec --hashlimit-name h5 --hashlimit-mode srcip --hashlimit-srcmask 64 -j ACCEPT",
+)
 c("6", "-m connlimit --connlimit-above 10 -j DROP", note="v6 default mask")
 c("4", "-m connlimit --connlimit-above 10 --connlimit-daddr -j DROP")
 c("4", "-m time --datestart 2020-01-01 -j ACCEPT")
@@ -919,7 +1129,12 @@ c("4", "-j CT --zone-reply 1", table="raw", chain="PREROUTING")
 c("4", "-j CT --zone 0", table="raw", chain="PREROUTING")
 c("4", "-j CT --zone mark", table="raw", chain="PREROUTING")
 c("4", "-j CT --expevents new", table="raw", chain="PREROUTING")
-c("4", "-j CT --ctevents new,related,destroy,reply,assured,protoinfo,helper,mark,natseqinfo,secmark", table="raw", chain="PREROUTING")
+c(
+    "4",
+    "-j CT --ctevents new,related,destroy,reply,assured,protoinfo,helper,mark,natseqinfo,secmark",
+    table="raw",
+    chain="PREROUTING",
+)
 c("4", "-j CT --notrack --zone 1", table="raw", chain="PREROUTING")
 c("4", "-j CT --helper ftp", table="raw", chain="OUTPUT", note="helper without -p")
 c("4", "-j CT --notrack", chain="X", note="CT in filter")
@@ -931,7 +1146,12 @@ c("4", "-j DSCP --set-dscp-class be", table="mangle", chain="FORWARD")
 c("4", "-j CLASSIFY --set-class 10", table="mangle", chain="POSTROUTING", note="no colon")
 c("4", "-j CLASSIFY --set-class ffff:ffff", table="mangle", chain="POSTROUTING")
 c("4", "-p tcp --syn -j TCPMSS --set-mss 1400", table="mangle", chain="POSTROUTING")
-c("4", "-p tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu", chain="FORWARD", note="TCPMSS in filter")
+c(
+    "4",
+    "-p tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu",
+    chain="FORWARD",
+    note="TCPMSS in filter",
+)
 c("4", "-j SET --add-set s4 src --exist --timeout 10", table="mangle", chain="FORWARD")
 c("4", "-j SET --map-set s4 dst --map-mark", table="mangle", chain="FORWARD")
 c("4", "-j CONNSECMARK --save", table="mangle", chain="FORWARD")
@@ -941,14 +1161,24 @@ c("6", "-j NETMAP --to 2001:db8::/64", table="nat", chain="PREROUTING")
 c("6", "-j NETMAP --to 2001:db8::1/64", table="nat", chain="PREROUTING", note="unmasked netmap")
 c("4", "-j NETMAP --to 10.0.0.1/24", table="nat", chain="PREROUTING", note="unmasked netmap")
 c("4", "-j TEE --gateway 10.0.0.1", table="mangle", chain="PREROUTING")
-c("4", "-j HMARK --hmark-tuple src,dst --hmark-mod 10 --hmark-rnd 0xfeedcafe", table="mangle", chain="PREROUTING")
+c(
+    "4",
+    "-j HMARK --hmark-tuple src,dst --hmark-mod 10 --hmark-rnd 0xfeedcafe",
+    table="mangle",
+    chain="PREROUTING",
+)
 c("4", "-j IDLETIMER --timeout 10 --label foo")
 c("4", "-j SECMARK --selctx system_u:object_r:ssh_packet_t:s0", table="mangle", chain="INPUT")
 c("4", "-j CHECKSUM --checksum-fill", table="mangle", chain="POSTROUTING", note="no -p udp")
 c("4", "-j ECN --ecn-tcp-remove", table="mangle", chain="FORWARD")
 c("4", "-p tcp -j ECN --ecn-tcp-remove", table="mangle", chain="FORWARD")
 c("4", "-p tcp -j TCPOPTSTRIP --strip-options sack-permitted,timestamp", table="mangle", chain="FORWARD")
-c("4", "-j RATEEST --rateest-name r1 --rateest-interval 250ms --rateest-ewmalog 1s", table="mangle", chain="FORWARD")
+c(
+    "4",
+    "-j RATEEST --rateest-name r1 --rateest-interval 250ms --rateest-ewmalog 1s",
+    table="mangle",
+    chain="FORWARD",
+)
 c("4", "-j LED --led-trigger-id foo")
 c("4", "-j SYNPROXY --sack-perm --timestamp --wscale 7 --mss 1460 -p tcp")
 c("4", "-p tcp -j SYNPROXY --mss 1460 --wscale 7 --timestamp --sack-perm")
@@ -957,9 +1187,17 @@ c("4", "-p tcp -j SYNPROXY --mss 1460 --wscale 7 --timestamp --sack-perm")
 # ---------------------------------------------------------------- round 3: nft tcp/udp merging, byte limits
 c("4", "-p tcp -m tcp --sport 1 -m tcp --sport 2 -j ACCEPT", note="nft: last value wins on merge")
 c("4", "-p tcp -m tcp --dport 22 --tcp-option 2 -m tcp --sport 1 -j ACCEPT", note="tcp-option forces compat")
-c("4", "-p tcp -m tcp --dport 22 -m multiport --dports 80 -m tcp --sport 1 -j ACCEPT", note="merge across multiport")
+c(
+    "4",
+    "-p tcp -m tcp --dport 22 -m multiport --dports 80 -m tcp --sport 1 -j ACCEPT",
+    note="merge across multiport",
+)
 c("4", "-p tcp -m tcp -m tcp --dport 22 -m tcp --sport 1 -j ACCEPT", note="empty first tcp")
-c("4", "-p tcp -m tcp --dport 22 -m tcp -m comment --comment x --sport 1 -j ACCEPT", note="option goes to latest match")
+c(
+    "4",
+    "-p tcp -m tcp --dport 22 -m tcp -m comment --comment x --sport 1 -j ACCEPT",
+    note="option goes to latest match",
+)
 c("4", "-p tcp -m tcp --sport 1:2 -m tcp ! --sport 3 -j ACCEPT", note="conflicting merge")
 c("4", "-p udp -m udp --dport 53 -m udp --dport 54 -j ACCEPT")
 c("4", ["-m", "comment", "--comment", "é" * 127, "-j", "ACCEPT"], note="254 bytes")
@@ -1008,9 +1246,27 @@ c("4", ["-m", "string", "--algo", "bm", "--hex-string", "|7c|", "-j", "DROP"], n
 c("4", ["-m", "string", "--algo", "bm", "--string", "tab\there", "-j", "DROP"], note="non-printable -> hex")
 
 
-c("4", "-j SNAT --to-source 1.2.3.4 --persistent --random-fully --random", table="nat", chain="POSTROUTING", note="SNAT flag order")
-c("4", "-j MASQUERADE --random-fully --random", table="nat", chain="POSTROUTING", note="MASQUERADE flag order")
-c("4", "-j CT --zone 1 --notrack --helper ftp --ctevents new --expevents new", table="raw", chain="PREROUTING", note="CT option order")
+c(
+    "4",
+    "-j SNAT --to-source 1.2.3.4 --persistent --random-fully --random",
+    table="nat",
+    chain="POSTROUTING",
+    note="SNAT flag order",
+)
+c(
+    "4",
+    "-j MASQUERADE --random-fully --random",
+    table="nat",
+    chain="POSTROUTING",
+    note="MASQUERADE flag order",
+)
+c(
+    "4",
+    "-j CT --zone 1 --notrack --helper ftp --ctevents new --expevents new",
+    table="raw",
+    chain="PREROUTING",
+    note="CT option order",
+)
 c("4", "-j NFLOG --nflog-threshold 0", note="threshold 0")
 c("4", "-p tcp -m multiport --dports 22:22 -j ACCEPT")
 c("4", "-p tcp -m multiport --dports 1000: -j ACCEPT")
@@ -1024,10 +1280,33 @@ c("4", "-j LOG --log-level deb", note="log level prefix")
 
 # ======================================================================== environment tags
 
-BUILTIN_PROTOS = {"tcp", "udp", "udplite", "icmp", "icmpv6", "ipv6-icmp", "esp", "ah", "sctp",
-                  "mh", "ipv6-mh", "mobility-header", "all"}
-PORT_OPTS = {"--dport", "--sport", "--dports", "--sports", "--ports", "--destination-port",
-             "--source-port", "--destination-ports", "--source-ports", "--dp"}
+BUILTIN_PROTOS = {
+    "tcp",
+    "udp",
+    "udplite",
+    "icmp",
+    "icmpv6",
+    "ipv6-icmp",
+    "esp",
+    "ah",
+    "sctp",
+    "mh",
+    "ipv6-mh",
+    "mobility-header",
+    "all",
+}
+PORT_OPTS = {
+    "--dport",
+    "--sport",
+    "--dports",
+    "--sports",
+    "--ports",
+    "--destination-port",
+    "--source-port",
+    "--destination-ports",
+    "--source-ports",
+    "--dp",
+}
 
 
 def env_tags(argv: list[str], outputs: list[str | None]) -> list[str]:
@@ -1041,7 +1320,11 @@ def env_tags(argv: list[str], outputs: list[str | None]) -> list[str]:
             tags.add("resolver (/etc/hosts, DNS)")
         if opt in {"--uid-owner", "--gid-owner"} and not val.replace("-", "").isdigit():
             tags.add("/etc/passwd, /etc/group")
-        if opt in {"-p", "--protocol", "--ctproto"} and val.lower() not in BUILTIN_PROTOS and not val.isdigit():
+        if (
+            opt in {"-p", "--protocol", "--ctproto"}
+            and val.lower() not in BUILTIN_PROTOS
+            and not val.isdigit()
+        ):
             tags.add("/etc/protocols")
     for out in outputs:
         for line in (out or "").splitlines():
@@ -1156,7 +1439,8 @@ def main() -> int:
     results: dict = {}
     threads = [
         threading.Thread(target=probe, args=(b, f, results))
-        for b in ("nft", "legacy") for f in ("ipv4", "ipv6")
+        for b in ("nft", "legacy")
+        for f in ("ipv4", "ipv6")
     ]
     for t in threads:
         t.start()
