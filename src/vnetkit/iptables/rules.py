@@ -10,14 +10,13 @@ byte. Pure: no I/O.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 
 from vnetkit.errors import ParseError, RuleError
-from vnetkit.iptables.text import QUOTED_OPTIONS, quote_save, split_line
+from vnetkit.iptables.text import join_args, split_line
 from vnetkit.model import Counters, Match, Option, Rule, Target
 
-__all__ = ["parse_rule", "parse_rule_line", "render_args", "render_line", "rule_args"]
+__all__ = ["parse_rule", "parse_rule_line", "render_line", "rule_args"]
 
 # Core options that take one value, by every spelling iptables accepts.
 _CORE: dict[str, str] = {
@@ -65,11 +64,6 @@ _IMPLICIT = {
     "mobility-header": "mh",
     "135": "mh",
 }
-
-
-# Over the arguments joined by NUL (which no argument can hold): one needs
-# quotes if it is empty or holds whitespace, a double quote or a backslash.
-_CARE = re.compile(r'[\s"\\]|\x00\x00|^\x00|\x00$|^$')
 
 
 def _is_option(token: str) -> bool:
@@ -257,20 +251,10 @@ def rule_args(rule: Rule) -> tuple[str, ...]:
     return tuple(out)
 
 
-render_args = rule_args
-
-
 def render_line(chain: str, rule: Rule, counters: Counters | None = None, *, verb: str = "-A") -> str:
     """The rule as a save/restore line: ``[P:B] -A CHAIN ...`` with iptables' quoting."""
     args = rule_args(rule)
-    line = " ".join((verb, chain, *args))
-    if not QUOTED_OPTIONS.isdisjoint(args) or (args and _CARE.search("\0".join(args))):
-        words = [verb, chain]
-        previous = ""
-        for arg in args:
-            words.append(quote_save(arg, previous))
-            previous = arg
-        line = " ".join(words)
+    line = f"{verb} {chain} {join_args(args)}" if args else f"{verb} {chain}"
     if counters is not None:
         return f"[{counters.packets}:{counters.bytes}] {line}"
     return line

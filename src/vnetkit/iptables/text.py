@@ -9,6 +9,7 @@ prints it, and moving packet/byte counters between the ``-c P B`` and
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import NamedTuple
 
 from vnetkit.errors import ParseError
@@ -124,6 +125,28 @@ def quote_save(arg: str, option: str = "") -> str:
     if arg and not _NEEDS_QUOTES.search(arg):
         return arg
     return '"' + re.sub(r'(["\\])', r"\\\1", arg) + '"'
+
+
+# Over arguments joined by NUL (which no argument can hold): one needs quotes
+# if it is empty or holds whitespace, a double quote or a backslash.
+_CARE = re.compile(r'[\s"\\]|\x00\x00|^\x00|\x00$|^$')
+
+
+def join_args(args: Sequence[str]) -> str:
+    """Arguments as one save/restore line fragment, quoted where iptables quotes or must.
+
+    The common rule (no quoting needed anywhere) costs one join and one scan.
+    Raises ``TypeError`` if an argument is not a string.
+    """
+    joined = "\0".join(args)
+    if QUOTED_OPTIONS.isdisjoint(args) and not (args and _CARE.search(joined)):
+        return joined.replace("\0", " ")
+    words: list[str] = []
+    previous = ""
+    for arg in args:
+        words.append(quote_save(arg, previous))
+        previous = arg
+    return " ".join(words)
 
 
 def counters_first(line: str) -> str:

@@ -9,21 +9,19 @@ call. Does not own: running iptables-restore or rolling back (``client``).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from vnetkit.errors import RuleError
 from vnetkit.iptables.names import BUILTIN_CHAINS, check_chain, check_policy, check_position, check_table
 from vnetkit.iptables.rules import render_line, rule_args
-from vnetkit.iptables.text import QUOTED_OPTIONS, quote_save, split_line
+from vnetkit.iptables.text import QUOTED_OPTIONS, join_args, split_line
 from vnetkit.model import Rule
 
 __all__ = ["Op", "Transaction", "jump_targets"]
 
 Spec = tuple[str, ...] | tuple[Rule]
 
-_UNSAFE = re.compile(r'[\s"\\]')  # an argument holding these must be quoted
 _STANDARD_TARGETS = frozenset({"ACCEPT", "DROP", "RETURN", "QUEUE"})
 
 
@@ -45,31 +43,15 @@ class Op:
 
 def _line(verb: str, chain: str, spec: Sequence[str | Rule], extra: tuple[str, ...] = ()) -> str:
     """A restore line for a rule given as strings or as one ``Rule``."""
+    head = f"{verb} {chain} {' '.join(extra)}" if extra else f"{verb} {chain}"
     if len(spec) == 1 and isinstance(spec[0], Rule):
-        if extra:
-            return render_line(f"{chain} {' '.join(extra)}", spec[0], verb=verb)
-        return render_line(chain, spec[0], verb=verb)
-    head = f"{verb} {chain} {' '.join(extra)} " if extra else f"{verb} {chain} "
-    try:
-        joined = "\0".join(spec)  # type: ignore[arg-type]
-    except TypeError:
-        raise RuleError(f"rule arguments must be strings (or one Rule), got {list(spec)!r}") from None
+        return render_line(head.split(" ", 1)[1], spec[0], verb=verb)
     if not spec:
         raise RuleError(f"{verb} {chain}: the rule is empty")
-    if (
-        not _UNSAFE.search(joined)
-        and "\0\0" not in joined  # an empty argument needs quotes too
-        and joined[0] != "\0"
-        and joined[-1] != "\0"
-        and QUOTED_OPTIONS.isdisjoint(spec)
-    ):
-        return head + joined.replace("\0", " ")
-    words: list[str] = []
-    previous = ""
-    for arg in spec:
-        words.append(quote_save(arg, previous))  # type: ignore[arg-type]
-        previous = arg  # type: ignore[assignment]
-    return head + " ".join(words)
+    try:
+        return f"{head} {join_args(spec)}"  # type: ignore[arg-type]
+    except TypeError:
+        raise RuleError(f"rule arguments must be strings (or one Rule), got {list(spec)!r}") from None
 
 
 class Transaction:

@@ -197,7 +197,7 @@ class Links:
         self._call(f"delete {self._where(name)}", lambda r: r.link("del", index=index))
 
     def delete_group(self, group: int) -> int:
-        """Delete every link in interface ``group`` with one request per link kind; returns how many."""
+        """Delete every link in interface ``group`` with one bulk request; returns how many there were."""
         doomed = [link.name for link in self.list() if link.group == group]
         if doomed:
             self._call(
@@ -330,10 +330,7 @@ class Links:
         table: int | None = None,
     ) -> None:
         """Add a route: ``dst`` is ``default`` or a network; ``via`` a gateway and/or ``dev``."""
-        self._call(
-            f"add route {dst} in {self._netns or 'this namespace'}",
-            lambda r: r.route("add", **self._route(dst, via, dev, metric, table)),
-        )
+        self._route_op("add", dst, self._route(dst, via, dev, metric, table))
 
     def delete_route(
         self,
@@ -345,9 +342,12 @@ class Links:
         table: int | None = None,
     ) -> None:
         """Delete a route given as for :meth:`add_route`."""
+        self._route_op("del", dst, self._route(dst, via, dev, metric, table))
+
+    def _route_op(self, verb: str, dst: str, request: dict[str, Any]) -> None:
+        what = "add" if verb == "add" else "delete"
         self._call(
-            f"delete route {dst} in {self._netns or 'this namespace'}",
-            lambda r: r.route("del", **self._route(dst, via, dev, metric, table)),
+            f"{what} route {dst} in {self._netns or 'this namespace'}", lambda r: r.route(verb, **request)
         )
 
     def _route(

@@ -40,11 +40,6 @@ class Link:
     info: Mapping[str, object]
     addresses: tuple[str, ...] = ()
 
-    @property
-    def lower(self) -> str | None:
-        """Kept for symmetry with specs: the lower/peer index as text when local."""
-        return None
-
     def with_addresses(self, addresses: tuple[str, ...]) -> Link:
         """The same link with its addresses filled in."""
         return dataclasses.replace(self, addresses=addresses)
