@@ -26,8 +26,8 @@ no namespace of the set is left:
 - the ``ip`` set by ``netns.delete`` alone: the kernel removes each veth when
   its namespace goes, and the host end with it;
 - the ``pyroute2`` set with ONE ``RTM_DELLINK`` for the whole group (ifindex 0 +
-  IFLA_GROUP, as ``ip link delete group G`` sends), through vnetkit's netlink
-  backend: what a bulk ``delete_group`` would cost.
+  IFLA_GROUP, as ``ip link delete group G`` sends) through pyroute2's
+  ``IPRoute``, then ``netns.delete`` of each namespace.
 
 pyroute2 is imported here only as the baseline being measured.
 """
@@ -49,7 +49,6 @@ from pyroute2 import config as pyroute2_config
 from benchmarks.bench_iptables import NETNS_PREFIX, BenchmarkError, Progress, in_turn
 from benchmarks.report import Measured, Target, layout
 from vnetkit.exec import default_runner, netns
-from vnetkit.exec.netlink import default_netlink
 from vnetkit.links import Links, Veth
 from vnetkit.testing import unique_name
 
@@ -250,9 +249,7 @@ class _Set:
             if removed != len(self.names):
                 raise BenchmarkError(f"delete_group removed {removed} links, expected {len(self.names)}")
         elif how == "bulk":
-            default_netlink().call(
-                self.host, f"delete group {GROUP}", lambda r: r.link("del", index=0, group=GROUP)
-            )
+            self._ipr.link("del", index=0, group=GROUP)
         for name in self.names:
             netns.delete(name)
         while self.host_veths():  # the kernel removes the pairs of deleted namespaces asynchronously
@@ -284,7 +281,7 @@ class _Set:
 _TEARDOWNS = {
     "vnetkit": ("Links.delete_group + netns.delete", "delete_group"),
     "ip": ("netns.delete only (kernel removes the veths)", "namespaces"),
-    "pyroute2": ("1 RTM_DELLINK for the group + netns.delete (proposed)", "bulk"),
+    "pyroute2": ("IPRoute.link('del', group=G) + netns.delete", "bulk"),
 }
 
 

@@ -14,6 +14,7 @@ import dataclasses
 import json
 import os
 import pwd
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -21,10 +22,10 @@ from typing import Any, TypeVar, cast
 
 import pytest
 
-from vnetkit.errors import AlreadyExists, ConfigError, NotFound, UnsupportedError
+from vnetkit.errors import AlreadyExists, ConfigError, NotFound, UnsupportedError, VnetkitError
 from vnetkit.exec import default_runner
 from vnetkit.exec import netns as netns_mod
-from vnetkit.exec.netlink import NetlinkBackend
+from vnetkit.exec.netlink import NetlinkBackend, default_netlink
 from vnetkit.links import (
     Bridge,
     Ifb,
@@ -793,6 +794,24 @@ def test_failed_creates_leave_nothing_behind(two: tuple[str, str]) -> None:
     assert_gone(links, "taken", "fp0")
 
 
+def test_kernel_errors_carry_the_kernels_own_reason(two: tuple[str, str]) -> None:
+    # The socket asks for extended acks: the kernel's words follow the errno's.
+    a, _ = two
+    links = Links(a)
+    links.add(Bridge(name="erbr0"))
+    links.add(Veth(name="erv0", peer="erv1"))
+    links.add_address("erv0", "10.61.0.1/24")
+    with pytest.raises(AlreadyExists, match=r"File exists \(ipv4: Address already assigned\)"):
+        links.add_address("erv0", "10.61.0.1/24")
+    with pytest.raises(
+        VnetkitError, match=r"set master erbr0 of erbr0 .*\(Can not enslave a bridge to a bridge\)"
+    ):
+        links.set_master("erbr0", "erbr0")
+    links.delete("erv0")
+    links.delete("erbr0")
+    assert_gone(links, "erv0", "erv1", "erbr0")
+
+
 # -- traffic stays inside ----------------------------------------------------------------------------
 
 
@@ -868,9 +887,9 @@ class _CountingBackend(NetlinkBackend):
         super().__init__()
         self.actions: list[str] = []
 
-    def call(self, netns: str | None, action: str, fn: Callable[[Any], T]) -> T:
+    def exchange(self, netns: str | None, action: str, msg: Any, msg_type: int, flags: int) -> list[bytes]:
         self.actions.append(action)
-        return super().call(netns, action, fn)
+        return super().exchange(netns, action, msg, msg_type, flags)
 
 
 def test_delete_group_is_one_bulk_request(two: tuple[str, str]) -> None:
@@ -919,6 +938,24 @@ def test_namespace_lifecycle() -> None:
     netns_mod.create(name)  # the same name again: a new namespace, and a new socket for it
     try:
         assert [link.name for link in Links(name).list()] == ["lo"]
+    finally:
+        netns_mod.delete(name)
+    assert not netns_mod.exists(name)
+
+
+def test_a_namespace_made_by_vnetkit_brings_its_netlink_socket_along() -> None:
+    # netns.create opens the socket on the thread that made the namespace, so
+    # netlink there needs no worker thread (a thread and a setns per namespace).
+    default_netlink()  # the backend Links uses by default, listening for new namespaces
+    name = unique_name()
+    netns_mod.create(name)
+    try:
+        links = Links(name)
+        links.add(Veth(name="hv0", peer="hv1"))
+        links.add_address("hv0", "10.62.0.1/24")
+        assert not [t.name for t in threading.enumerate() if t.name == f"vnetkit-netns-{name}"]
+        [oracle] = ip_json(name, "addr", "show", "dev", "hv0")  # from inside, by another tool
+        assert [a["local"] for a in oracle["addr_info"] if a["family"] == "inet"] == ["10.62.0.1"]
     finally:
         netns_mod.delete(name)
     assert not netns_mod.exists(name)

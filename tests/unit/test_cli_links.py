@@ -42,11 +42,11 @@ class NoKernel(NetlinkBackend):
         super().__init__(SystemRunner())  # never started: nothing here calls it
         self.asked: list[str | None] = []
 
-    def route(self, netns: str | None) -> Any:
+    def channel(self, netns: str | None) -> Any:
         self.asked.append(netns)
         raise OperationError("no kernel in unit tests")
 
-    def call(self, netns: str | None, action: str, fn: Callable[[Any], T]) -> T:
+    def exchange(self, netns: str | None, action: str, msg: Any, msg_type: int, flags: int) -> list[bytes]:
         self.asked.append(netns)
         raise OperationError(f"{action}: no kernel in unit tests")
 

@@ -26,55 +26,70 @@ VALID: list[tuple[LinkSpec, str, str | None, dict[str, object]]] = [
         None,
         {},
     ),
-    (Bridge(name="br0"), "bridge", None, {"br_stp_state": 0}),
+    (Bridge(name="br0"), "bridge", None, {"IFLA_BR_STP_STATE": 0}),
     (
         Bridge(name="br0", stp=True, ageing=30, ports=("veth0", "veth1")),
         "bridge",
         None,
-        {"br_stp_state": 1, "br_ageing_time": 3000},
+        {"IFLA_BR_STP_STATE": 1, "IFLA_BR_AGEING_TIME": 3000},
     ),
-    (Bridge(name="br0", vlan_filtering=True), "bridge", None, {"br_stp_state": 0, "br_vlan_filtering": 1}),
-    (Vlan(name="eth0.10", link="eth0", id=10), "vlan", "eth0", {"vlan_id": 10, "vlan_protocol": 0x8100}),
+    (
+        Bridge(name="br0", vlan_filtering=True),
+        "bridge",
+        None,
+        {"IFLA_BR_STP_STATE": 0, "IFLA_BR_VLAN_FILTERING": 1},
+    ),
+    (
+        Vlan(name="eth0.10", link="eth0", id=10),
+        "vlan",
+        "eth0",
+        {"IFLA_VLAN_ID": 10, "IFLA_VLAN_PROTOCOL": 0x8100},
+    ),
     (
         Vlan(name="eth0.20", link="eth0", id=20, protocol="802.1ad"),
         "vlan",
         "eth0",
-        {"vlan_id": 20, "vlan_protocol": 0x88A8},
+        {"IFLA_VLAN_ID": 20, "IFLA_VLAN_PROTOCOL": 0x88A8},
     ),
     (
         Vxlan(name="vx0", vni=42, local="10.0.0.1", remote="10.0.0.2", dstport=4790, learning=False, ttl=10),
         "vxlan",
         None,
         {
-            "vxlan_id": 42,
-            "vxlan_port": 4790,
-            "vxlan_learning": 0,
-            "vxlan_local": "10.0.0.1",
-            "vxlan_group": "10.0.0.2",
-            "vxlan_ttl": 10,
+            "IFLA_VXLAN_ID": 42,
+            "IFLA_VXLAN_PORT": 4790,
+            "IFLA_VXLAN_LEARNING": 0,
+            "IFLA_VXLAN_LOCAL": "10.0.0.1",
+            "IFLA_VXLAN_GROUP": "10.0.0.2",
+            "IFLA_VXLAN_TTL": 10,
         },
     ),
     (
         Vxlan(name="vx1", vni=7, group="239.1.1.1", dev="eth0"),
         "vxlan",
         "eth0",
-        {"vxlan_id": 7, "vxlan_port": 4789, "vxlan_learning": 1, "vxlan_group": "239.1.1.1"},
+        {
+            "IFLA_VXLAN_ID": 7,
+            "IFLA_VXLAN_PORT": 4789,
+            "IFLA_VXLAN_LEARNING": 1,
+            "IFLA_VXLAN_GROUP": "239.1.1.1",
+        },
     ),
     (
         Vxlan(name="vx6", vni=16_777_215, local="fd00::1", remote="fd00::2"),
         "vxlan",
         None,
         {
-            "vxlan_id": 16_777_215,
-            "vxlan_port": 4789,
-            "vxlan_learning": 1,
-            "vxlan_local6": "fd00::1",
-            "vxlan_group6": "fd00::2",
+            "IFLA_VXLAN_ID": 16_777_215,
+            "IFLA_VXLAN_PORT": 4789,
+            "IFLA_VXLAN_LEARNING": 1,
+            "IFLA_VXLAN_LOCAL6": "fd00::1",
+            "IFLA_VXLAN_GROUP6": "fd00::2",
         },
     ),
-    (Macvlan(name="mv0", link="eth0"), "macvlan", "eth0", {"macvlan_mode": 4}),
-    (Macvtap(name="mvt0", link="eth0", mode="vepa"), "macvtap", "eth0", {"macvtap_mode": 2}),
-    (Ipvlan(name="ipv0", link="eth0", mode="l3s"), "ipvlan", "eth0", {"ipvlan_mode": 2}),
+    (Macvlan(name="mv0", link="eth0"), "macvlan", "eth0", {"IFLA_MACVLAN_MODE": 4}),
+    (Macvtap(name="mvt0", link="eth0", mode="vepa"), "macvtap", "eth0", {"IFLA_MACVTAP_MODE": 2}),
+    (Ipvlan(name="ipv0", link="eth0", mode="l3s"), "ipvlan", "eth0", {"IFLA_IPVLAN_MODE": 2}),
     (Tuntap(name="tap0"), "tuntap", None, {}),
     (Tuntap(name="tun0", mode="tun", owner=1000, group_owner=1000, multi_queue=True), "tuntap", None, {}),
     (Ifb(name="ifb0"), "ifb", None, {}),
@@ -130,26 +145,26 @@ def test_specs_are_frozen_and_keyword_only() -> None:
     ("mode", "bits"), [("private", 1), ("vepa", 2), ("bridge", 4), ("passthru", 8), ("source", 16)]
 )
 def test_macvlan_and_macvtap_modes_map_to_the_kernel_bits(mode: str, bits: int) -> None:
-    assert Macvlan(name="mv0", link="eth0", mode=cast(Any, mode)).attributes() == {"macvlan_mode": bits}
-    assert Macvtap(name="mvt0", link="eth0", mode=cast(Any, mode)).attributes() == {"macvtap_mode": bits}
+    assert Macvlan(name="mv0", link="eth0", mode=cast(Any, mode)).attributes() == {"IFLA_MACVLAN_MODE": bits}
+    assert Macvtap(name="mvt0", link="eth0", mode=cast(Any, mode)).attributes() == {"IFLA_MACVTAP_MODE": bits}
 
 
 @pytest.mark.parametrize(("mode", "value"), [("l2", 0), ("l3", 1), ("l3s", 2)])
 def test_ipvlan_modes_map_to_the_kernel_values(mode: str, value: int) -> None:
-    assert Ipvlan(name="ipv0", link="eth0", mode=cast(Any, mode)).attributes() == {"ipvlan_mode": value}
+    assert Ipvlan(name="ipv0", link="eth0", mode=cast(Any, mode)).attributes() == {"IFLA_IPVLAN_MODE": value}
 
 
 @pytest.mark.parametrize(
     ("seconds", "centiseconds"), [(30, 3000), (0, 0), (0.5, 50), (1_000_000, 100_000_000)]
 )
 def test_bridge_ageing_is_sent_in_centiseconds(seconds: float, centiseconds: int) -> None:
-    assert Bridge(name="br0", ageing=seconds).attributes()["br_ageing_time"] == centiseconds
+    assert Bridge(name="br0", ageing=seconds).attributes()["IFLA_BR_AGEING_TIME"] == centiseconds
 
 
 def test_vxlan_normalises_its_addresses() -> None:
     spec = Vxlan(name="vx0", vni=0, local="FD00:0:0::1", remote="fd00:0000::2")
     assert (spec.local, spec.remote) == ("fd00::1", "fd00::2")
-    assert Vxlan(name="vx1", vni=1, group="ff05::1:3").attributes()["vxlan_group6"] == "ff05::1:3"
+    assert Vxlan(name="vx1", vni=1, group="ff05::1:3").attributes()["IFLA_VXLAN_GROUP6"] == "ff05::1:3"
 
 
 # -- interface names -----------------------------------------------------------------------
@@ -219,7 +234,7 @@ def test_every_name_field_is_checked(make: Any) -> None:
 
 @pytest.mark.parametrize("vid", [1, 2, 100, 4094])
 def test_vlan_ids_in_range(vid: int) -> None:
-    assert Vlan(name="v", link="eth0", id=vid).attributes()["vlan_id"] == vid
+    assert Vlan(name="v", link="eth0", id=vid).attributes()["IFLA_VLAN_ID"] == vid
 
 
 @pytest.mark.parametrize("vid", [0, 4095, -1, 65536, True, 10.0, "10"])
@@ -230,7 +245,7 @@ def test_vlan_ids_out_of_range_are_config_errors(vid: object) -> None:
 
 @pytest.mark.parametrize("vni", [0, 1, 4096, 16_777_215])
 def test_vnis_in_range(vni: int) -> None:
-    assert Vxlan(name="vx0", vni=vni, remote="10.0.0.2").attributes()["vxlan_id"] == vni
+    assert Vxlan(name="vx0", vni=vni, remote="10.0.0.2").attributes()["IFLA_VXLAN_ID"] == vni
 
 
 @pytest.mark.parametrize("vni", [-1, 16_777_216, 2**32, False, "42"])

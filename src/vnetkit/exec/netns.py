@@ -19,7 +19,13 @@ from collections.abc import Callable
 
 from vnetkit.errors import AlreadyExists, NotFound, OperationError, PermissionDenied
 from vnetkit.exec import _linux
-from vnetkit.exec.runner import NETNS_RUN_DIR, SystemRunner, netns_path, release_namespace
+from vnetkit.exec.runner import (
+    NETNS_RUN_DIR,
+    SystemRunner,
+    namespace_created,
+    netns_path,
+    release_namespace,
+)
 
 __all__ = ["create", "delete", "exists", "list_names"]
 
@@ -97,6 +103,7 @@ def create(name: str, *, loopback_up: bool = True) -> None:
         _linux.mount(f"/proc/self/task/{threading.get_native_id()}/ns/net", path, "none", _linux.MS_BIND)
         if loopback_up:
             _set_loopback_up()
+        namespace_created(name, os.stat(path).st_ino)
 
     try:
         _on_fresh_thread(build)
@@ -107,6 +114,9 @@ def create(name: str, *, loopback_up: bool = True) -> None:
                 f"create network namespace {name!r}: CAP_SYS_ADMIN is needed (run as root)"
             ) from None
         raise OperationError(f"create network namespace {name!r}: {exc.strerror}") from None
+    except BaseException:
+        _remove(path)  # nothing half-made is left, whatever went wrong
+        raise
 
 
 def _remove(path: str) -> None:

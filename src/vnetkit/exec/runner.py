@@ -308,6 +308,23 @@ def on_namespace_release(hook: Callable[[str], None]) -> None:
     _release_hooks.append(hook)
 
 
+# And holders that want a resource *inside* a namespace vnetkit just made: the
+# hook runs on the creating thread, already in the new namespace, which saves
+# entering it later (a thread and a setns) just to open a socket there.
+_create_hooks: list[Callable[[str, int], None]] = []
+
+
+def on_namespace_created(hook: Callable[[str, int], None]) -> None:
+    """Call ``hook(name, inode)`` inside every namespace ``netns.create`` makes, right after."""
+    _create_hooks.append(hook)
+
+
+def namespace_created(name: str, inode: int) -> None:
+    """Run the creation hooks (on a thread inside namespace ``name``)."""
+    for hook in list(_create_hooks):
+        hook(name, inode)
+
+
 def release_namespace(name: str) -> None:
     """Release every resource vnetkit holds in namespace ``name``."""
     default_runner().release(name)

@@ -1,7 +1,7 @@
 """``Links``: create, configure, inspect and delete virtual NICs in one namespace.
 
-Owns: turning a spec (``specs``) into netlink requests through the
-``NetlinkBackend``: one RTM_NEWLINK that creates the link already configured
+Owns: turning a spec (``specs``) into netlink requests (``messages``) sent
+through the ``NetlinkBackend``: one RTM_NEWLINK that creates the link already configured
 (MTU, MAC, alias, group, master, up) whenever the kernel allows it, with the
 peer of a veth made directly in its namespace; extra steps (bridge ports, a
 veth peer's MTU) are undone if a later step fails. Also addresses, routes,
@@ -16,13 +16,37 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import os
-from collections.abc import Callable
+import socket
 from typing import Any
 
+from pyroute2.netlink.rtnl import (
+    RTM_DELADDR,
+    RTM_DELLINK,
+    RTM_DELROUTE,
+    RTM_GETADDR,
+    RTM_GETLINK,
+    RTM_GETNEIGH,
+    RTM_GETROUTE,
+    RTM_NEWADDR,
+    RTM_NEWLINK,
+    RTM_NEWNEIGH,
+    RTM_NEWROUTE,
+)
+from pyroute2.netlink.rtnl.ifaddrmsg import ifaddrmsg
+from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
+from pyroute2.netlink.rtnl.ndmsg import ndmsg
+from pyroute2.netlink.rtnl.rtmsg import rtmsg
+
 from vnetkit.errors import AlreadyExists, ConfigError, NotFound, UnsupportedError, VnetkitError
-from vnetkit.exec.netlink import NetlinkBackend, default_netlink
+from vnetkit.exec.netlink import (
+    NLM_F_CREATE,
+    NLM_F_DUMP,
+    NLM_F_EXCL,
+    NetlinkBackend,
+    default_netlink,
+)
 from vnetkit.exec.runner import netns_path, validate_netns_name
-from vnetkit.links import tuntap
+from vnetkit.links import messages, tuntap
 from vnetkit.links.records import Link, link_from_message
 from vnetkit.links.specs import Bridge, LinkSpec, Tuntap, Veth, check_ifname, check_mac
 
@@ -34,7 +58,8 @@ Records = list[dict[str, object]]
 Links_ = list[Link]
 
 
-_IFF_UP = 0x1
+_IFF_UP = messages.IFF_UP
+_CREATE = NLM_F_CREATE | NLM_F_EXCL
 
 # Kinds some kernels lack, and what to use instead.
 _ALTERNATIVES = {
@@ -77,15 +102,21 @@ class Links:
     def _where(self, name: str) -> str:
         return f"{name} in netns {self._netns}" if self._netns else name
 
-    def _call(self, action: str, fn: Callable[[Any], Any]) -> Any:
-        return self._nl.call(self._netns, action, fn)
+    def _send(self, action: str, msg: Any, msg_type: int, flags: int = 0) -> list[bytes]:
+        return self._nl.exchange(self._netns, action, msg, msg_type, flags)
+
+    def _dump(self, what: str, cls: Any, msg: Any, msg_type: int) -> list[Any]:
+        where = self._netns or "this namespace"
+        return messages.decode(cls, self._send(f"list {what} of {where}", msg, msg_type, NLM_F_DUMP))
 
     def index(self, name: str) -> int:
         """The ifindex of ``name``; ``NotFound`` if there is no such link."""
-        found = self._call(f"look up {self._where(name)}", lambda r: r.link_lookup(ifname=check_ifname(name)))
-        if not found:
-            raise NotFound(f"link {self._where(name)} does not exist")
-        return int(found[0])
+        request = messages.link_by_name(check_ifname(name))
+        try:
+            [reply] = self._send(f"look up {self._where(name)}", request, RTM_GETLINK)
+        except NotFound:
+            raise NotFound(f"link {self._where(name)} does not exist") from None
+        return messages.ifindex_of(reply)
 
     # -- links ------------------------------------------------------------------
 
@@ -94,25 +125,30 @@ class Links:
         if isinstance(spec, Tuntap):
             self._add_tuntap(spec)
             return
-        request: dict[str, Any] = {"ifname": spec.name, "kind": spec.kind, **spec.attributes()}
-        request.update(self._common(spec))
-        if spec.up:
-            # Up in the creating request itself: one round trip fewer per link.
-            request.update(flags=_IFF_UP, change=_IFF_UP)
+        attrs = [("IFLA_IFNAME", spec.name), *self._common(spec)]
+        data = spec.attributes()
         if spec.lower is not None:
-            key = "vxlan_link" if spec.kind == "vxlan" else "link"
-            request[key] = self.index(spec.lower)
+            if spec.kind == "vxlan":
+                data["IFLA_VXLAN_LINK"] = self.index(spec.lower)
+            else:
+                attrs.append(("IFLA_LINK", self.index(spec.lower)))
         peer_fd = None
         if isinstance(spec, Veth):
-            peer: dict[str, Any] = {"ifname": spec.peer}
+            peer: list[tuple[str, object]] = [("IFLA_IFNAME", spec.peer)]
             if spec.peer_mac is not None:
-                peer["address"] = spec.peer_mac
+                peer.append(("IFLA_ADDRESS", spec.peer_mac))
             if spec.peer_mtu is not None:
-                peer["mtu"] = spec.peer_mtu
+                peer.append(("IFLA_MTU", spec.peer_mtu))
             if spec.peer_netns is not None:
                 peer_fd = self._open_netns(spec.peer_netns)
-                peer["net_ns_fd"] = peer_fd
-            request["peer"] = peer
+                peer.append(("IFLA_NET_NS_FD", peer_fd))
+            # (The peer cannot be brought up in this request: the kernel opens it
+            # before the pair is joined and refuses with ENOTCONN.)
+            data = messages.veth_peer(peer)
+        attrs.append(messages.link_info(spec.kind, data))
+        # Up in the creating request itself: one round trip fewer per link.
+        flags = _IFF_UP if spec.up else 0
+        request = messages.link(attrs, flags=flags, change=flags)
         try:
             self._create(spec, request)
         finally:
@@ -124,12 +160,12 @@ class Links:
             self._undo(spec.name)
             raise
 
-    def _create(self, spec: LinkSpec, request: dict[str, Any]) -> None:
+    def _create(self, spec: LinkSpec, request: Any) -> None:
         kind = "vlan_filtering" if isinstance(spec, Bridge) and spec.vlan_filtering else spec.kind
         if kind in _UNSUPPORTED:
             raise UnsupportedError(f"create {spec.kind} {self._where(spec.name)}: {_UNSUPPORTED[kind]}")
         try:
-            self._call(f"create {spec.kind} {self._where(spec.name)}", lambda r: r.link("add", **request))
+            self._send(f"create {spec.kind} {self._where(spec.name)}", request, RTM_NEWLINK, _CREATE)
         except UnsupportedError:
             if kind in _ALTERNATIVES:
                 # Detected once per process: later requests fail fast with the same advice.
@@ -139,16 +175,16 @@ class Links:
                 ) from None
             raise
 
-    def _common(self, spec: LinkSpec) -> dict[str, Any]:
-        out: dict[str, Any] = {}
+    def _common(self, spec: LinkSpec) -> list[tuple[str, object]]:
+        out: list[tuple[str, object]] = []
         if spec.mtu is not None:
-            out["mtu"] = spec.mtu
+            out.append(("IFLA_MTU", spec.mtu))
         if spec.mac is not None:
-            out["address"] = spec.mac
+            out.append(("IFLA_ADDRESS", spec.mac))
         if spec.ifgroup is not None:
-            out["group"] = spec.ifgroup
+            out.append(("IFLA_GROUP", spec.ifgroup))
         if spec.master is not None:
-            out["master"] = self.index(spec.master)
+            out.append(("IFLA_MASTER", self.index(spec.master)))
         return out
 
     def _after_create(self, spec: LinkSpec) -> None:
@@ -183,8 +219,10 @@ class Links:
         try:
             common = self._common(spec)
             if common:
-                self._call(
-                    f"configure {self._where(spec.name)}", lambda r: r.link("set", ifname=spec.name, **common)
+                self._send(
+                    f"configure {self._where(spec.name)}",
+                    messages.link([("IFLA_IFNAME", spec.name), *common]),
+                    RTM_NEWLINK,
                 )
             self._after_create(spec)
         except VnetkitError:
@@ -194,15 +232,16 @@ class Links:
     def delete(self, name: str) -> None:
         """Delete a link (a veth takes its peer with it); ``NotFound`` if missing."""
         index = self.index(name)
-        self._call(f"delete {self._where(name)}", lambda r: r.link("del", index=index))
+        self._send(f"delete {self._where(name)}", messages.link(index=index), RTM_DELLINK)
 
     def delete_group(self, group: int) -> int:
         """Delete every link in interface ``group`` with one bulk request; returns how many there were."""
         doomed = [link.name for link in self.list() if link.group == group]
         if doomed:
-            self._call(
+            self._send(
                 f"delete group {group} in {self._netns or 'this namespace'}",
-                lambda r: r.link("del", index=0, group=group),
+                messages.link([("IFLA_GROUP", group)]),
+                RTM_DELLINK,
             )
         return len(doomed)
 
@@ -217,21 +256,22 @@ class Links:
     def get(self, name: str) -> Link:
         """The link's current state; ``NotFound`` if missing."""
         index = self.index(name)
-        [msg] = self._call(f"read {self._where(name)}", lambda r: r.get_links(index))
+        replies = self._send(f"read {self._where(name)}", messages.link(index=index), RTM_GETLINK)
+        [msg] = messages.decode(ifinfmsg, replies)
         link = link_from_message(msg, self._names())
         return link.with_addresses(self._addresses_by_index().get(index, ()))
 
     def list(self) -> Links_:
         """Every link of the namespace, by ifindex, with addresses."""
-        messages = self._call(f"list links of {self._netns or 'this namespace'}", lambda r: r.get_links())
-        names = {int(m["index"]): str(m.get("ifname")) for m in messages}
-        links = [link_from_message(m, names) for m in messages]
+        found = self._dump("links", ifinfmsg, messages.link(), RTM_GETLINK)
+        names = {int(m["index"]): str(m.get_attr("IFLA_IFNAME")) for m in found}
+        links = [link_from_message(m, names) for m in found]
         addresses = self._addresses_by_index()
         return [link.with_addresses(addresses.get(link.index, ())) for link in links]
 
     def _names(self) -> dict[int, str]:
-        messages = self._call("list links", lambda r: r.get_links())
-        return {int(m["index"]): str(m.get("ifname")) for m in messages}
+        found = self._dump("links", ifinfmsg, messages.link(), RTM_GETLINK)
+        return {int(m["index"]): str(m.get_attr("IFLA_IFNAME")) for m in found}
 
     def ensure(self, spec: LinkSpec) -> bool:
         """Create the link unless a matching one exists; True if created.
@@ -251,60 +291,54 @@ class Links:
 
     # -- configuration -------------------------------------------------------------
 
-    def _set(self, name: str, what: str, **attrs: Any) -> None:
-        index = self.index(name)
-        self._call(f"set {what} of {self._where(name)}", lambda r: r.link("set", index=index, **attrs))
+    def _set(self, name: str, what: str, *attrs: tuple[str, object], flags: int = 0, change: int = 0) -> None:
+        # Addressed by name: the kernel looks the link up, no extra round trip.
+        request = messages.link([("IFLA_IFNAME", check_ifname(name)), *attrs], flags=flags, change=change)
+        self._send(f"set {what} of {self._where(name)}", request, RTM_NEWLINK)
 
     def set_up(self, name: str) -> None:
-        """Bring the link up (addressed by name: the kernel looks it up, no extra round trip)."""
-        check_ifname(name)
-        self._call(f"set state up of {self._where(name)}", lambda r: r.link("set", ifname=name, state="up"))
+        """Bring the link up."""
+        self._set(name, "state up", flags=_IFF_UP, change=_IFF_UP)
 
     def set_down(self, name: str) -> None:
         """Bring the link down."""
-        self._set(name, "state down", state="down")
+        self._set(name, "state down", change=_IFF_UP)
 
     def set_mtu(self, name: str, mtu: int) -> None:
         """Set the MTU."""
         if isinstance(mtu, bool) or not 68 <= mtu <= 65535:
             raise ConfigError(f"invalid MTU {mtu!r}: use 68..65535")
-        self._set(name, "MTU", mtu=mtu)
+        self._set(name, "MTU", ("IFLA_MTU", mtu))
 
     def set_mac(self, name: str, mac: str) -> None:
         """Set the MAC address."""
-        self._set(name, "MAC address", address=check_mac(mac))
+        self._set(name, "MAC address", ("IFLA_ADDRESS", check_mac(mac)))
 
     def set_alias(self, name: str, alias: str) -> None:
         """Set the ``ifalias`` (vnetkit marks what it creates this way)."""
-        self._set(name, "alias", ifalias=alias)
+        self._set(name, "alias", ("IFLA_IFALIAS", alias))
 
     def set_master(self, name: str, master: str) -> None:
         """Enslave the link to a bridge (or other master)."""
-        self._set(name, f"master {master}", master=self.index(master))
+        self._set(name, f"master {master}", ("IFLA_MASTER", self.index(master)))
 
     def set_nomaster(self, name: str) -> None:
         """Release the link from its master."""
-        self._set(name, "no master", master=0)
+        self._set(name, "no master", ("IFLA_MASTER", 0))
 
     # -- addresses, routes, neighbours --------------------------------------------
 
     def add_address(self, name: str, address: str) -> None:
         """Add ``ADDRESS/PREFIX`` (IPv4 or IPv6) to the link."""
         iface = _network(address)
-        index = self.index(name)
-        self._call(
-            f"add address {iface} to {self._where(name)}",
-            lambda r: r.addr("add", index=index, address=str(iface.ip), prefixlen=iface.network.prefixlen),
-        )
+        request = messages.address(self.index(name), str(iface.ip), iface.network.prefixlen)
+        self._send(f"add address {iface} to {self._where(name)}", request, RTM_NEWADDR, _CREATE)
 
     def delete_address(self, name: str, address: str) -> None:
         """Remove ``ADDRESS/PREFIX`` from the link."""
         iface = _network(address)
-        index = self.index(name)
-        self._call(
-            f"delete address {iface} from {self._where(name)}",
-            lambda r: r.addr("del", index=index, address=str(iface.ip), prefixlen=iface.network.prefixlen),
-        )
+        request = messages.address(self.index(name), str(iface.ip), iface.network.prefixlen)
+        self._send(f"delete address {iface} from {self._where(name)}", request, RTM_DELADDR)
 
     def addresses(self, name: str | None = None) -> Strings:
         """``ADDRESS/PREFIX`` strings of one link, or of all links."""
@@ -314,10 +348,10 @@ class Links:
         return list(by_index.get(self.index(name), ()))
 
     def _addresses_by_index(self) -> dict[int, tuple[str, ...]]:
-        messages = self._call("list addresses", lambda r: r.get_addr())
         out: dict[int, list[str]] = {}
-        for msg in messages:
-            out.setdefault(int(msg["index"]), []).append(f"{msg.get('address')}/{msg['prefixlen']}")
+        for msg in self._dump("addresses", ifaddrmsg, messages.address(0), RTM_GETADDR):
+            local = msg.get_attr("IFA_LOCAL") or msg.get_attr("IFA_ADDRESS")
+            out.setdefault(int(msg["index"]), []).append(f"{local}/{msg['prefixlen']}")
         return {k: tuple(v) for k, v in out.items()}
 
     def add_route(
@@ -330,7 +364,7 @@ class Links:
         table: int | None = None,
     ) -> None:
         """Add a route: ``dst`` is ``default`` or a network; ``via`` a gateway and/or ``dev``."""
-        self._route_op("add", dst, self._route(dst, via, dev, metric, table))
+        self._route_op(False, dst, via=via, dev=dev, metric=metric, table=table)
 
     def delete_route(
         self,
@@ -342,61 +376,68 @@ class Links:
         table: int | None = None,
     ) -> None:
         """Delete a route given as for :meth:`add_route`."""
-        self._route_op("del", dst, self._route(dst, via, dev, metric, table))
+        self._route_op(True, dst, via=via, dev=dev, metric=metric, table=table)
 
-    def _route_op(self, verb: str, dst: str, request: dict[str, Any]) -> None:
-        what = "add" if verb == "add" else "delete"
-        self._call(
-            f"{what} route {dst} in {self._netns or 'this namespace'}", lambda r: r.route(verb, **request)
-        )
-
-    def _route(
-        self, dst: str, via: str | None, dev: str | None, metric: int | None, table: int | None
-    ) -> dict[str, Any]:
-        request: dict[str, Any] = {}
+    def _route_op(
+        self,
+        delete: bool,
+        dst: str,
+        *,
+        via: str | None,
+        dev: str | None,
+        metric: int | None,
+        table: int | None,
+    ) -> None:
+        gateway = None
+        if via is not None:
+            try:
+                gateway = str(ipaddress.ip_address(via))
+            except ValueError:
+                raise ConfigError(f"invalid gateway {via!r}") from None
         if dst == "default":
-            request["dst"] = "default" if via is None or ":" not in via else "::/0"
+            network = ipaddress.ip_network("::/0" if gateway is not None and ":" in gateway else "0.0.0.0/0")
         else:
             try:
                 network = ipaddress.ip_network(dst, strict=False)
             except ValueError:
                 raise ConfigError(f"invalid route destination {dst!r}: use 'default' or a network") from None
-            request["dst"] = str(network)
-        if via is not None:
-            try:
-                request["gateway"] = str(ipaddress.ip_address(via))
-            except ValueError:
-                raise ConfigError(f"invalid gateway {via!r}") from None
-        if dev is not None:
-            request["oif"] = self.index(dev)
         if via is None and dev is None:
             raise ConfigError(f"route {dst}: give a gateway (via) or a device (dev)")
-        if metric is not None:
-            request["priority"] = metric
-        if table is not None:
-            request["table"] = table
-        return request
+        if gateway is not None and ipaddress.ip_address(gateway).version != network.version:
+            raise ConfigError(f"route {dst}: gateway {gateway} is not of the destination's family")
+        request = messages.route(
+            delete=delete,
+            family=socket.AF_INET6 if network.version == 6 else socket.AF_INET,
+            dst=str(network.network_address) if network.prefixlen else None,
+            dst_len=network.prefixlen,
+            gateway=gateway,
+            oif=self.index(dev) if dev is not None else None,
+            metric=metric,
+            table=table,
+        )
+        where = self._netns or "this namespace"
+        if delete:
+            self._send(f"delete route {dst} in {where}", request, RTM_DELROUTE)
+        else:
+            self._send(f"add route {dst} in {where}", request, RTM_NEWROUTE, _CREATE)
 
     def routes(self, *, family: int = 0, table: int | None = None) -> Records:
         """Routes as dicts: dst, gateway, dev, metric, table, family."""
         names = self._names()
-        messages = self._call(
-            "list routes", lambda r: r.get_routes(family=family) if family else r.get_routes()
-        )
         out = []
-        for msg in messages:
-            tbl = msg.get("table") or msg["table"]
+        for msg in self._dump("routes", rtmsg, messages.routes(family), RTM_GETROUTE):
+            tbl = msg.get_attr("RTA_TABLE") or msg["table"]
             if table is not None and tbl != table:
                 continue
-            dst = msg.get("dst")
+            dst = msg.get_attr("RTA_DST")
             out.append(
                 {
                     "dst": f"{dst}/{msg['dst_len']}" if dst else "default",
-                    "gateway": msg.get("gateway"),
-                    "dev": names.get(int(msg.get("oif") or 0)),
-                    "metric": msg.get("priority"),
+                    "gateway": msg.get_attr("RTA_GATEWAY"),
+                    "dev": names.get(int(msg.get_attr("RTA_OIF") or 0)),
+                    "metric": msg.get_attr("RTA_PRIORITY"),
                     "table": tbl,
-                    "family": "ipv6" if msg["family"] == 10 else "ipv4",
+                    "family": "ipv6" if msg["family"] == socket.AF_INET6 else "ipv4",
                 }
             )
         return out
@@ -408,23 +449,20 @@ class Links:
             address = str(ipaddress.ip_address(ip))
         except ValueError:
             raise ConfigError(f"invalid neighbour address {ip!r}: not an IP address") from None
-        self._call(
-            f"add neighbour {address} on {self._where(name)}",
-            lambda r: r.neigh("add", dst=address, lladdr=check_mac(mac), ifindex=index, state="permanent"),
-        )
+        request = messages.neighbour(index, address, check_mac(mac))
+        self._send(f"add neighbour {address} on {self._where(name)}", request, RTM_NEWNEIGH, _CREATE)
 
     def neighbours(self) -> Records:
         """Neighbour entries: ip, mac, dev, state."""
         names = self._names()
-        messages = self._call("list neighbours", lambda r: r.get_neighbours())
         return [
             {
-                "ip": m.get("dst"),
-                "mac": m.get("lladdr"),
+                "ip": m.get_attr("NDA_DST"),
+                "mac": m.get_attr("NDA_LLADDR"),
                 "dev": names.get(int(m["ifindex"])),
                 "state": m["state"],
             }
-            for m in messages
+            for m in self._dump("neighbours", ndmsg, messages.neighbours(), RTM_GETNEIGH)
         ]
 
     # -- sysctls --------------------------------------------------------------------

@@ -24,11 +24,16 @@ import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
+from pyroute2.netlink.rtnl import RTM_GETNSID
+from pyroute2.netlink.rtnl.nsidmsg import nsidmsg
+
 from vnetkit.errors import NotFound
 from vnetkit.exec import netns as _netns
 from vnetkit.exec.netlink import NetlinkBackend
 from vnetkit.exec.runner import SystemRunner, netns_path, validate_netns_name
+from vnetkit.links import messages
 from vnetkit.links.client import Links
+from vnetkit.links.messages import decode
 from vnetkit.links.records import Link
 
 __all__ = ["ROOT_LABEL", "Inventory", "InventoryLink", "Ref", "assemble", "inventory", "label"]
@@ -328,8 +333,8 @@ def _resolve_ids(
 
 def _nsid_of(backend: NetlinkBackend, view: Netns, fd: int, *, action: str) -> object:
     """The id ``view`` gives the namespace behind ``fd`` (RTM_GETNSID: looks up, never allocates)."""
-    answer = backend.call(view, action, lambda r: r.get_netnsid(fd=fd))
-    return answer.get("nsid") if answer else None
+    replies = backend.exchange(view, action, messages.netnsid(fd), RTM_GETNSID, 0)
+    return decode(nsidmsg, replies)[0].get_attr("NETNSA_NSID") if replies else None
 
 
 def _read(backend: NetlinkBackend, netns: Netns) -> list[Link]:

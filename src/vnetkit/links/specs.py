@@ -97,7 +97,7 @@ class LinkSpec:
         return None
 
     def attributes(self) -> dict[str, object]:
-        """Kind-specific netlink attributes (pyroute2 names); lower devices by name."""
+        """Kind-specific attributes (IFLA_INFO_DATA, by their kernel names as pyroute2 knows them)."""
         return {}
 
 
@@ -139,11 +139,11 @@ class Bridge(LinkSpec):
             raise ConfigError(f"invalid ageing time {self.ageing!r}: use 0..1000000 seconds")
 
     def attributes(self) -> dict[str, object]:
-        attrs: dict[str, object] = {"br_stp_state": int(self.stp)}
+        attrs: dict[str, object] = {"IFLA_BR_STP_STATE": int(self.stp)}
         if self.ageing is not None:
-            attrs["br_ageing_time"] = int(self.ageing * 100)  # centiseconds
+            attrs["IFLA_BR_AGEING_TIME"] = int(self.ageing * 100)  # centiseconds
         if self.vlan_filtering:
-            attrs["br_vlan_filtering"] = 1
+            attrs["IFLA_BR_VLAN_FILTERING"] = 1
         return attrs
 
 
@@ -168,7 +168,10 @@ class Vlan(LinkSpec):
         return self.link
 
     def attributes(self) -> dict[str, object]:
-        return {"vlan_id": self.id, "vlan_protocol": 0x8100 if self.protocol == "802.1Q" else 0x88A8}
+        return {
+            "IFLA_VLAN_ID": self.id,
+            "IFLA_VLAN_PROTOCOL": 0x8100 if self.protocol == "802.1Q" else 0x88A8,
+        }
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -211,18 +214,18 @@ class Vxlan(LinkSpec):
 
     def attributes(self) -> dict[str, object]:
         attrs: dict[str, object] = {
-            "vxlan_id": self.vni,
-            "vxlan_port": self.dstport,
-            "vxlan_learning": int(self.learning),
+            "IFLA_VXLAN_ID": self.vni,
+            "IFLA_VXLAN_PORT": self.dstport,
+            "IFLA_VXLAN_LEARNING": int(self.learning),
         }
         six = any(":" in a for a in (self.local, self.remote, self.group) if a)
         if self.local is not None:
-            attrs["vxlan_local6" if six else "vxlan_local"] = self.local
+            attrs["IFLA_VXLAN_LOCAL6" if six else "IFLA_VXLAN_LOCAL"] = self.local
         peer = self.remote or self.group
         if peer is not None:
-            attrs["vxlan_group6" if six else "vxlan_group"] = peer
+            attrs["IFLA_VXLAN_GROUP6" if six else "IFLA_VXLAN_GROUP"] = peer
         if self.ttl is not None:
-            attrs["vxlan_ttl"] = self.ttl
+            attrs["IFLA_VXLAN_TTL"] = self.ttl
         return attrs
 
 
@@ -251,7 +254,7 @@ class Macvlan(LinkSpec):
         return self.link
 
     def attributes(self) -> dict[str, object]:
-        return {f"{self.kind}_mode": _MACVLAN_MODES[self.mode]}
+        return {f"IFLA_{self.kind.upper()}_MODE": _MACVLAN_MODES[self.mode]}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -283,7 +286,7 @@ class Ipvlan(LinkSpec):
         return self.link
 
     def attributes(self) -> dict[str, object]:
-        return {"ipvlan_mode": _IPVLAN_MODES[self.mode]}
+        return {"IFLA_IPVLAN_MODE": _IPVLAN_MODES[self.mode]}
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,0 +1,170 @@
+"""The rtnetlink requests of the links layer, as pyroute2 messages, and the replies read back.
+
+Owns: the shape of each request (which message class, header fields and
+attributes a link, address, route, neighbour or netns-id request carries,
+the way iproute2 fills them) and reading replies: the ifindex straight from
+the header of a reply (no full decode on the hot path), or whole messages
+decoded by pyroute2. Pure: nothing here talks to the kernel.
+"""
+
+from __future__ import annotations
+
+import socket
+import struct
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from pyroute2.netlink.rtnl.ifaddrmsg import ifaddrmsg
+from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
+from pyroute2.netlink.rtnl.ndmsg import ndmsg
+from pyroute2.netlink.rtnl.nsidmsg import nsidmsg
+from pyroute2.netlink.rtnl.rtmsg import rtmsg
+
+__all__ = [
+    "address",
+    "decode",
+    "ifindex_of",
+    "link",
+    "link_by_name",
+    "link_info",
+    "neighbour",
+    "neighbours",
+    "netnsid",
+    "route",
+    "routes",
+    "veth_peer",
+]
+
+IFF_UP = 0x1
+_RTEXT_FILTER_SKIP_STATS = 1 << 3
+_INDEX = struct.Struct("=i")  # ifi_index / ifa_index... just after the 16-byte nlmsghdr and 4 bytes
+_RT_TABLE_MAIN = 254
+_RTPROT_BOOT = 3
+_RT_SCOPE_UNIVERSE = 0
+_RT_SCOPE_LINK = 253
+_RT_SCOPE_NOWHERE = 255
+_RTN_UNICAST = 1
+_NUD_PERMANENT = 0x80
+
+
+def link(attrs: Iterable[tuple[str, object]] = (), *, index: int = 0, flags: int = 0, change: int = 0) -> Any:
+    """An ``ifinfmsg`` (RTM_NEWLINK/DELLINK/GETLINK) for ``index`` with ``attrs``."""
+    msg = ifinfmsg()
+    msg["index"] = index
+    msg["flags"] = flags
+    msg["change"] = change
+    msg["attrs"] = list(attrs)
+    return msg
+
+
+def link_by_name(name: str) -> Any:
+    """RTM_GETLINK by name, without statistics (the reply is only read for its ifindex)."""
+    return link([("IFLA_IFNAME", name), ("IFLA_EXT_MASK", _RTEXT_FILTER_SKIP_STATS)])
+
+
+def link_info(kind: str, data: Mapping[str, object] | None = None) -> tuple[str, object]:
+    """The IFLA_LINKINFO attribute: ``kind`` and its IFLA_INFO_DATA."""
+    info: list[tuple[str, object]] = [("IFLA_INFO_KIND", kind)]
+    if data:
+        info.append(("IFLA_INFO_DATA", {"attrs": list(data.items())}))
+    return ("IFLA_LINKINFO", {"attrs": info})
+
+
+def veth_peer(attrs: Iterable[tuple[str, object]]) -> dict[str, object]:
+    """IFLA_INFO_DATA of a veth: its peer, an ``ifinfmsg`` of its own."""
+    return {"VETH_INFO_PEER": {"attrs": list(attrs), "index": 0, "flags": 0, "change": 0}}
+
+
+def ifindex_of(reply: bytes) -> int:
+    """The ifindex in an RTM_NEWLINK reply, read from its fixed header."""
+    return int(_INDEX.unpack_from(reply, 20)[0])
+
+
+def decode(cls: Any, replies: Iterable[bytes]) -> list[Any]:
+    """The replies decoded as pyroute2 messages of class ``cls``."""
+    out = []
+    for data in replies:
+        msg = cls(data)
+        msg.decode()
+        out.append(msg)
+    return out
+
+
+def _family(ip: str) -> int:
+    return socket.AF_INET6 if ":" in ip else socket.AF_INET
+
+
+def address(index: int, ip: str = "", prefixlen: int = 0) -> Any:
+    """An ``ifaddrmsg`` for ``ip/prefixlen`` on ``index`` (IFA_LOCAL and IFA_ADDRESS, as ``ip`` sends)."""
+    msg = ifaddrmsg()
+    msg["index"] = index
+    if ip:
+        msg["family"] = _family(ip)
+        msg["prefixlen"] = prefixlen
+        msg["attrs"] = [("IFA_LOCAL", ip), ("IFA_ADDRESS", ip)]
+    return msg
+
+
+def route(
+    *,
+    delete: bool,
+    family: int,
+    dst: str | None,
+    dst_len: int,
+    gateway: str | None,
+    oif: int | None,
+    metric: int | None,
+    table: int | None,
+) -> Any:
+    """An ``rtmsg`` filled the way ``ip route add|del`` fills it."""
+    msg = rtmsg()
+    number = _RT_TABLE_MAIN if table is None else table
+    msg["family"] = family
+    msg["dst_len"] = dst_len
+    msg["table"] = number if number < 256 else 0
+    if delete:
+        msg["scope"] = _RT_SCOPE_NOWHERE
+    else:
+        msg["proto"] = _RTPROT_BOOT
+        msg["type"] = _RTN_UNICAST
+        msg["scope"] = _RT_SCOPE_UNIVERSE if gateway is not None else _RT_SCOPE_LINK
+    attrs: list[tuple[str, object]] = [("RTA_TABLE", number)]
+    if dst is not None:
+        attrs.append(("RTA_DST", dst))
+    if gateway is not None:
+        attrs.append(("RTA_GATEWAY", gateway))
+    if oif is not None:
+        attrs.append(("RTA_OIF", oif))
+    if metric is not None:
+        attrs.append(("RTA_PRIORITY", metric))
+    msg["attrs"] = attrs
+    return msg
+
+
+def routes(family: int) -> Any:
+    """A route dump request for ``family`` (0: every family)."""
+    msg = rtmsg()
+    msg["family"] = family
+    return msg
+
+
+def neighbour(index: int, ip: str, mac: str) -> Any:
+    """An ``ndmsg`` for a permanent neighbour entry."""
+    msg = ndmsg()
+    msg["family"] = _family(ip)
+    msg["ifindex"] = index
+    msg["state"] = _NUD_PERMANENT
+    msg["attrs"] = [("NDA_DST", ip), ("NDA_LLADDR", mac)]
+    return msg
+
+
+def neighbours() -> Any:
+    """A neighbour dump request (every family)."""
+    return ndmsg()
+
+
+def netnsid(fd: int) -> Any:
+    """RTM_GETNSID for the namespace behind ``fd`` (looks up, never allocates)."""
+    msg = nsidmsg()
+    msg["attrs"] = [("NETNSA_FD", fd)]
+    return msg
