@@ -316,3 +316,36 @@ def test_ns_exec_in_a_missing_namespace(cli: Callable[..., Result]) -> None:
     code, out, err = cli("ns", "exec", unique_name(), "--", "true")
     assert (code, out) == (1, "")
     assert "does not exist" in err
+
+
+@pytest.mark.usefixtures("etc_netns")
+def test_exist_ok_makes_each_add_idempotent_and_still_reports_conflicts(
+    cli: Callable[..., Result], netns_factory: Factory
+) -> None:
+    lab = netns_factory()
+    name = unique_name()
+    try:
+        for _ in range(2):  # the second round changes nothing and still exits 0
+            ok(cli, "ns", "add", name, "--exist-ok")
+            ok(cli, "link", "add", "--netns", lab, "veth", "xo0", "--peer", "xo1", "--exist-ok")
+            ok(cli, "addr", "add", "--netns", lab, "xo0", "10.66.0.1/24", "--exist-ok")
+            ok(cli, "route", "add", "--netns", lab, "10.67.0.0/16", "--via", "10.66.0.2", "--exist-ok")
+        assert cli("ns", "add", name)[0] == 1  # without the flag: it exists
+        assert {x.name for x in Links(lab).list()} == {"lo", "xo0", "xo1"}
+        assert Links(lab).addresses("xo0")[0] == "10.66.0.1/24"
+        assert [r["dst"] for r in Links(lab).routes(family=2)].count("10.67.0.0/16") == 1
+
+        conflicts = [
+            ("link", "add", "--netns", lab, "bridge", "xo0", "--exist-ok"),
+            ("addr", "add", "--netns", lab, "xo0", "10.66.0.1/16", "--exist-ok"),
+            ("route", "add", "--netns", lab, "10.67.0.0/16", "--via", "10.66.0.9", "--exist-ok"),
+        ]
+        for argv in conflicts:
+            code, out, err = cli(*argv)
+            assert (code, out) == (1, ""), argv
+            assert err.startswith("vnetkit: "), err
+            assert "wanted" in err, err
+    finally:
+        if _netns.exists(name):
+            _netns.delete(name)
+        shutil.rmtree(f"/etc/netns/{name}", ignore_errors=True)

@@ -35,6 +35,7 @@ from vnetkit.links import (
     LinkSpec,
     Macvlan,
     Macvtap,
+    Namespaces,
     Tuntap,
     Veth,
     Vlan,
@@ -757,6 +758,72 @@ def test_ensure_of_a_tap_over_an_existing_tun_is_a_conflict(netns: str, have: st
     assert info_data(netns, "c4")["type"] == have
     links.delete("c4")
     assert_gone(links, "c4")
+
+
+def test_ensure_address_route_and_sysctl(two: tuple[str, str]) -> None:
+    a, _ = two
+    links = Links(a)
+    links.add(Veth(name="ea0", peer="ea1"))
+
+    assert links.ensure_address("ea0", "10.63.0.1/24") is True
+    assert links.ensure_address("ea0", "10.63.0.1/24") is False
+    assert links.ensure_address("ea0", "fd63::0001/64") is True
+    assert links.ensure_address("ea0", "fd63::1/64") is False  # the same address, written longer
+    with pytest.raises(AlreadyExists, match=r"ea0 in netns .* has 10\.63\.0\.1/24, wanted 10\.63\.0\.1/16"):
+        links.ensure_address("ea0", "10.63.0.1/16")
+    inet = [
+        x["local"] for x in ip_json(a, "addr", "show", "dev", "ea0")[0]["addr_info"] if x["scope"] == "global"
+    ]
+    assert sorted(inet) == ["10.63.0.1", "fd63::1"]  # each once, nothing added by the conflict
+
+    assert links.ensure_route("10.64.0.0/16", via="10.63.0.2") is True
+    assert links.ensure_route("10.64.1.2/16", via="10.63.0.2") is False  # the same network
+    assert links.ensure_route("default", via="fd63::2") is True
+    assert links.ensure_route("default", via="fd63::2") is False
+    assert (
+        links.ensure_route("10.64.0.0/16", via="10.63.0.3", metric=10) is True
+    )  # another metric: another route
+    with pytest.raises(
+        AlreadyExists, match=r"route 10\.64\.0\.0/16 .*goes via 10\.63\.0\.2 dev ea0, wanted via 10\.63\.0\.9"
+    ):
+        links.ensure_route("10.64.0.0/16", via="10.63.0.9")
+    assert links.ensure_route("10.65.0.0/16", dev="ea0", table=100) is True
+    assert links.ensure_route("10.65.0.0/16", dev="ea0", table=100) is False
+    v4 = ip_json(a, "-4", "route", "show", "table", "all")
+    ours = sorted(
+        (r["dst"], r.get("gateway") or r.get("dev"), r.get("metric", 0))
+        for r in v4
+        if r["dst"].startswith("10.6") and r.get("type", "unicast") == "unicast"
+    )
+    assert ours == [
+        ("10.63.0.0/24", "ea0", 0),
+        ("10.64.0.0/16", "10.63.0.2", 0),
+        ("10.64.0.0/16", "10.63.0.3", 10),
+        ("10.65.0.0/16", "ea0", 0),
+    ]
+    [v6_default] = [r for r in ip_json(a, "-6", "route", "show") if r["dst"] == "default"]
+    assert v6_default["gateway"] == "fd63::2"
+
+    assert links.ensure_sysctl("net.ipv4.ip_forward", 1) is True
+    assert links.ensure_sysctl("net.ipv4.ip_forward", "1") is False
+    assert _cat_in(a, "/proc/sys/net/ipv4/ip_forward") == "1"
+    links.delete("ea0")
+    assert_gone(links, "ea0", "ea1")
+
+
+def test_namespaces_ensure() -> None:
+    name = unique_name()
+    spaces = Namespaces()
+    try:
+        assert spaces.ensure(name) is True
+        inode = os.stat(f"/run/netns/{name}").st_ino
+        assert spaces.ensure(name) is False
+        assert os.stat(f"/run/netns/{name}").st_ino == inode  # the same namespace, left alone
+        assert Path(spaces.resolv_conf(name)).exists()
+    finally:
+        spaces.delete(name)
+    assert not netns_mod.exists(name)
+    assert not Path(spaces.resolv_conf(name)).exists()
 
 
 # -- failures leave nothing behind ------------------------------------------------------------------

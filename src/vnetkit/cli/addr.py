@@ -61,12 +61,19 @@ def ls(ctx: click.Context, dev: str | None) -> None:
 @addr.command("add", changes=True)
 @click.argument("dev")
 @click.argument("address", metavar="ADDR")
+@click.option(
+    "--exist-ok", is_flag=True, help="Succeed without change if DEV has ADDR (another prefix is an error)."
+)
 @click.pass_context
-def add(ctx: click.Context, dev: str, address: str) -> None:
+def add(ctx: click.Context, dev: str, address: str, exist_ok: bool) -> None:
     """Add ADDR (ADDRESS/PREFIX, IPv4 or IPv6) to link DEV."""
     iface = _check(dev, address)
     opts = net_options(ctx)
-    opts.links(opts.target(f"add address {iface} to {dev}")).add_address(dev, iface)
+    links = opts.links(opts.target(f"add address {iface} to {dev}"))
+    if exist_ok:
+        links.ensure_address(dev, iface)
+    else:
+        links.add_address(dev, iface)
 
 
 @addr.command("del", changes=True)

@@ -42,6 +42,9 @@ def add(**_: object) -> None:
     """
 
 
+EXIST_OK_HELP = "Succeed without change if it exists as asked (one that differs is still an error)."
+
+
 def _shared(fn: F) -> F:
     """The options every kind takes."""
     options: list[Callable[[Any], Any]] = [
@@ -51,6 +54,7 @@ def _shared(fn: F) -> F:
         click.option("--master", metavar="BRIDGE", help="Enslave the new link to BRIDGE."),
         click.option("--alias", help="Interface alias (ifalias)."),
         click.option("--down", is_flag=True, help="Leave the link down (default: up)."),
+        click.option("--exist-ok", is_flag=True, help=EXIST_OK_HELP),
         click.pass_context,
     ]
     for option in reversed(options):
@@ -59,6 +63,7 @@ def _shared(fn: F) -> F:
 
 
 def _common(shared: dict[str, Any]) -> dict[str, Any]:
+    shared.pop("exist_ok")  # read by _create from the context
     return {
         "name": shared["name"],
         "mtu": shared["mtu"],
@@ -79,7 +84,11 @@ def _create(ctx: click.Context, spec: LinkSpec) -> None:
         elif netns is not None:
             # Say where the peer goes: made directly beside the link, never in the caller's namespace.
             spec = dataclasses.replace(spec, peer_netns=netns)
-    opts.links(netns).add(spec)
+    links = opts.links(netns)
+    if ctx.params.get("exist_ok"):
+        links.ensure(spec)
+    else:
+        links.add(spec)
 
 
 @add.command("veth", changes=True)

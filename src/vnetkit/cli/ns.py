@@ -45,10 +45,15 @@ def ls(ctx: click.Context, as_json: bool) -> None:
 
 @ns.command("add")
 @click.argument("name")
+@click.option("--exist-ok", is_flag=True, help="Succeed without change if NAME exists.")
 @click.pass_context
-def add(ctx: click.Context, name: str) -> None:
+def add(ctx: click.Context, name: str, exist_ok: bool) -> None:
     """Create network namespace NAME with lo up and a resolv.conf without nameserver."""
-    _options(ctx).namespaces().add(validate_netns_name(name))
+    spaces = _options(ctx).namespaces()
+    if exist_ok:
+        spaces.ensure(validate_netns_name(name))
+    else:
+        spaces.add(validate_netns_name(name))
 
 
 @ns.command("del")

@@ -100,16 +100,31 @@ def ls(ctx: click.Context, table: str, family: int | None) -> None:
 
 
 @route.command("add", changes=True)
+@click.option(
+    "--exist-ok",
+    is_flag=True,
+    help="Succeed without change if the route is there (another route to DST, same metric: error).",
+)
 @_route_options
 def add(
-    ctx: click.Context, *, dst: str, via: str | None, dev: str | None, metric: int | None, table: str | None
+    ctx: click.Context,
+    *,
+    dst: str,
+    via: str | None,
+    dev: str | None,
+    metric: int | None,
+    table: str | None,
+    exist_ok: bool,
 ) -> None:
     """Add a route to DST through --via and/or --dev."""
     number = table_number(table)
     _check(dst, via, dev)
     opts = net_options(ctx)
     client = opts.links(opts.target(f"add route {dst}"))
-    client.add_route(dst, via=via, dev=dev, metric=metric, table=number)
+    if exist_ok:
+        client.ensure_route(dst, via=via, dev=dev, metric=metric, table=number)
+    else:
+        client.add_route(dst, via=via, dev=dev, metric=metric, table=number)
 
 
 @route.command("del", changes=True)

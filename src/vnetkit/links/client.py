@@ -79,6 +79,36 @@ def _network(text: str) -> ipaddress.IPv4Interface | ipaddress.IPv6Interface:
         raise ConfigError(f"invalid address {text!r}: use ADDRESS/PREFIX like 10.0.0.1/24") from None
 
 
+def _route_target(
+    dst: str, via: str | None, dev: str | None
+) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, str | None]:
+    """The destination network and gateway of a route, checked (``default`` follows the gateway's family)."""
+    gateway = None
+    if via is not None:
+        try:
+            gateway = str(ipaddress.ip_address(via))
+        except ValueError:
+            raise ConfigError(f"invalid gateway {via!r}") from None
+    if dst == "default":
+        network = ipaddress.ip_network("::/0" if gateway is not None and ":" in gateway else "0.0.0.0/0")
+    else:
+        try:
+            network = ipaddress.ip_network(dst, strict=False)
+        except ValueError:
+            raise ConfigError(f"invalid route destination {dst!r}: use 'default' or a network") from None
+    if via is None and dev is None:
+        raise ConfigError(f"route {dst}: give a gateway (via) or a device (dev)")
+    if gateway is not None and ipaddress.ip_address(gateway).version != network.version:
+        raise ConfigError(f"route {dst}: gateway {gateway} is not of the destination's family")
+    return network, gateway
+
+
+def _describe(gateway: object, dev: object) -> str:
+    return " ".join(
+        part for part in (f"via {gateway}" if gateway else "", f"dev {dev}" if dev else "") if part
+    )
+
+
 class Links:
     """Links, addresses, routes and sysctls of one namespace (``netns=None``: the caller's).
 
@@ -340,6 +370,23 @@ class Links:
         request = messages.address(self.index(name), str(iface.ip), iface.network.prefixlen)
         self._send(f"delete address {iface} from {self._where(name)}", request, RTM_DELADDR)
 
+    def ensure_address(self, name: str, address: str) -> bool:
+        """Add ``ADDRESS/PREFIX`` unless the link has it; True if added.
+
+        The same IP on the link with another prefix length is ``AlreadyExists``
+        naming both (the kernel would keep the two side by side).
+        """
+        iface = _network(address)
+        index = self.index(name)
+        have = self._addresses_by_index().get(index, ())
+        if str(iface) in have:
+            return False
+        other = [a for a in have if ipaddress.ip_interface(a).ip == iface.ip]
+        if other:
+            raise AlreadyExists(f"{self._where(name)} has {other[0]}, wanted {iface}")
+        self.add_address(name, str(iface))
+        return True
+
     def addresses(self, name: str | None = None) -> Strings:
         """``ADDRESS/PREFIX`` strings of one link, or of all links."""
         by_index = self._addresses_by_index()
@@ -388,23 +435,7 @@ class Links:
         metric: int | None,
         table: int | None,
     ) -> None:
-        gateway = None
-        if via is not None:
-            try:
-                gateway = str(ipaddress.ip_address(via))
-            except ValueError:
-                raise ConfigError(f"invalid gateway {via!r}") from None
-        if dst == "default":
-            network = ipaddress.ip_network("::/0" if gateway is not None and ":" in gateway else "0.0.0.0/0")
-        else:
-            try:
-                network = ipaddress.ip_network(dst, strict=False)
-            except ValueError:
-                raise ConfigError(f"invalid route destination {dst!r}: use 'default' or a network") from None
-        if via is None and dev is None:
-            raise ConfigError(f"route {dst}: give a gateway (via) or a device (dev)")
-        if gateway is not None and ipaddress.ip_address(gateway).version != network.version:
-            raise ConfigError(f"route {dst}: gateway {gateway} is not of the destination's family")
+        network, gateway = _route_target(dst, via, dev)
         request = messages.route(
             delete=delete,
             family=socket.AF_INET6 if network.version == 6 else socket.AF_INET,
@@ -420,6 +451,38 @@ class Links:
             self._send(f"delete route {dst} in {where}", request, RTM_DELROUTE)
         else:
             self._send(f"add route {dst} in {where}", request, RTM_NEWROUTE, _CREATE)
+
+    def ensure_route(
+        self,
+        dst: str = "default",
+        *,
+        via: str | None = None,
+        dev: str | None = None,
+        metric: int | None = None,
+        table: int | None = None,
+    ) -> bool:
+        """Add the route unless it is there; True if added.
+
+        A route to the same destination with the same metric in the same
+        table but another gateway or device is ``AlreadyExists`` naming both.
+        """
+        network, gateway = _route_target(dst, via, dev)
+        wanted_dst = str(network) if network.prefixlen else "default"
+        number = 254 if table is None else table
+        six = network.version == 6
+        priority = metric if metric is not None else (1024 if six else 0)  # the kernel's defaults
+        for have in self.routes(family=socket.AF_INET6 if six else socket.AF_INET, table=number):
+            if have["dst"] != wanted_dst or (have["metric"] or 0) != priority:
+                continue
+            same = (gateway is None or have["gateway"] == gateway) and (dev is None or have["dev"] == dev)
+            if same:
+                return False
+            raise AlreadyExists(
+                f"route {dst} (table {number}, metric {priority}) in {self._netns or 'this namespace'} "
+                f"goes {_describe(have['gateway'], have['dev'])}, wanted {_describe(gateway, dev)}"
+            )
+        self.add_route(dst, via=via, dev=dev, metric=metric, table=table)
+        return True
 
     def routes(self, *, family: int = 0, table: int | None = None) -> Records:
         """Routes as dicts: dst, gateway, dev, metric, table, family."""
@@ -488,6 +551,13 @@ class Links:
             return self._nl.in_namespace(self._netns, read)
         except FileNotFoundError:
             raise NotFound(f"sysctl {key} does not exist in {self._netns or 'this namespace'}") from None
+
+    def ensure_sysctl(self, key: str, value: str | int) -> bool:
+        """Write a ``net.*`` sysctl of this namespace unless it already reads ``value``; True if written."""
+        if self.sysctl(key).split() == str(value).split():
+            return False
+        self.set_sysctl(key, value)
+        return True
 
     def set_sysctl(self, key: str, value: str | int) -> None:
         """Write a ``net.*`` sysctl of this namespace (never of another)."""

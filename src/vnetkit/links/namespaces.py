@@ -17,7 +17,7 @@ import contextlib
 import os
 from collections.abc import Callable, Sequence
 
-from vnetkit.errors import ConfigError, NotFound, OperationError, PermissionDenied
+from vnetkit.errors import AlreadyExists, ConfigError, NotFound, OperationError, PermissionDenied
 from vnetkit.exec import netns as _netns
 from vnetkit.exec.foreground import run_foreground
 from vnetkit.exec.runner import netns_path, validate_netns_name
@@ -92,6 +92,18 @@ class Namespaces:
         except BaseException:
             _netns.delete(name)
             raise
+
+    def ensure(self, name: str) -> bool:
+        """Create namespace ``name`` unless it exists (its resolv.conf either way); True if created."""
+        if not self.exists(name):
+            try:
+                self.add(name)
+            except AlreadyExists:  # made meanwhile by someone else: theirs, and fine
+                pass
+            else:
+                return True
+        self.ensure_resolv_conf(name)
+        return False
 
     def ensure_resolv_conf(self, name: str) -> bool:
         """Write vnetkit's resolv.conf for ``name`` unless one is there; True if written."""
