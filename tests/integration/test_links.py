@@ -978,6 +978,30 @@ def test_delete_group_is_one_bulk_request(two: tuple[str, str]) -> None:
         backend.close()  # its sockets would keep the namespaces alive
 
 
+def test_get_and_ensure_cost_the_same_however_many_links_there_are(two: tuple[str, str]) -> None:
+    # A topology ensures link after link: reading one must not dump the whole namespace.
+    a, b = two
+    backend = _CountingBackend()
+    try:
+        links = Links(a, backend=backend)
+        links.add(Bridge(name="cbr0"))
+        counts = []
+        for total in (2, 40):
+            for i in range(len(links.list()) - 2, total):
+                links.add(Veth(name=f"cv{i}", peer=f"cp{i}", peer_netns=b, master="cbr0"))
+            links.add_address("cv1", f"10.68.{total}.1/24")
+            backend.actions.clear()
+            link = links.get("cv1")
+            assert links.ensure(Veth(name="cv1", peer="cp1", peer_netns=b, master="cbr0")) is False
+            counts.append(len(backend.actions))
+            assert (link.master, link.kind) == ("cbr0", "veth")
+            assert f"10.68.{total}.1/24" in link.addresses
+        assert counts[0] == counts[1], counts
+        assert not any(action.startswith("list") and "links" in action for action in backend.actions)
+    finally:
+        backend.close()
+
+
 # -- namespaces --------------------------------------------------------------------------------------
 
 

@@ -81,6 +81,7 @@ _NLMSGERR_ATTR_MSG = 1
 _SOL_NETLINK = 270
 _NETLINK_CAP_ACK = 10
 _NETLINK_EXT_ACK = 11
+_NETLINK_GET_STRICT_CHK = 12
 _HEADER = struct.Struct("=IHHII")  # nlmsghdr: length, type, flags, sequence, port id
 _BUFFER = 1 << 16  # the kernel fills dump replies up to 32 KiB; a larger datagram is an error
 _DUMP_RETRIES = 5
@@ -102,6 +103,7 @@ def _open_socket() -> socket.socket:
     try:
         sock.setsockopt(_SOL_NETLINK, _NETLINK_EXT_ACK, 1)  # the kernel's reason, in words
         sock.setsockopt(_SOL_NETLINK, _NETLINK_CAP_ACK, 1)  # errors without our request echoed
+        sock.setsockopt(_SOL_NETLINK, _NETLINK_GET_STRICT_CHK, 1)  # dumps filtered by the kernel
         sock.bind((0, 0))
     except OSError:
         sock.close()

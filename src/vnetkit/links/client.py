@@ -285,22 +285,42 @@ class Links:
 
     def get(self, name: str) -> Link:
         """The link's current state; ``NotFound`` if missing."""
-        index = self.index(name)
-        replies = self._send(f"read {self._where(name)}", messages.link(index=index), RTM_GETLINK)
+        # A constant number of requests, however many links the namespace has:
+        # the link by name, the names of its master and same-namespace peer, its addresses.
+        request = messages.link_by_name(check_ifname(name))
+        try:
+            replies = self._send(f"read {self._where(name)}", request, RTM_GETLINK)
+        except NotFound:
+            raise NotFound(f"link {self._where(name)} does not exist") from None
         [msg] = messages.decode(ifinfmsg, replies)
-        link = link_from_message(msg, self._names())
-        return link.with_addresses(self._addresses_by_index().get(index, ()))
+        related = [msg.get_attr("IFLA_MASTER")]
+        if msg.get_attr("IFLA_LINK_NETNSID") is None:
+            related.append(msg.get_attr("IFLA_LINK"))
+        names = {int(i): self._name_of(int(i)) for i in related if i and int(i) != int(msg["index"])}
+        link = link_from_message(msg, {i: n for i, n in names.items() if n is not None})
+        return link.with_addresses(self._addresses_by_index(link.index).get(link.index, ()))
+
+    def _name_of(self, index: int) -> str | None:
+        """The name of link ``index``; None if it is gone."""
+        request = messages.link([("IFLA_EXT_MASK", messages.SKIP_STATS)], index=index)
+        try:
+            replies = self._send(
+                f"look up link {index} in {self._netns or 'this namespace'}", request, RTM_GETLINK
+            )
+        except NotFound:
+            return None
+        return str(messages.decode(ifinfmsg, replies)[0].get_attr("IFLA_IFNAME"))
 
     def list(self) -> Links_:
         """Every link of the namespace, by ifindex, with addresses."""
-        found = self._dump("links", ifinfmsg, messages.link(), RTM_GETLINK)
+        found = self._dump("links", ifinfmsg, messages.links(), RTM_GETLINK)
         names = {int(m["index"]): str(m.get_attr("IFLA_IFNAME")) for m in found}
         links = [link_from_message(m, names) for m in found]
         addresses = self._addresses_by_index()
         return [link.with_addresses(addresses.get(link.index, ())) for link in links]
 
     def _names(self) -> dict[int, str]:
-        found = self._dump("links", ifinfmsg, messages.link(), RTM_GETLINK)
+        found = self._dump("links", ifinfmsg, messages.links(), RTM_GETLINK)
         return {int(m["index"]): str(m.get_attr("IFLA_IFNAME")) for m in found}
 
     def ensure(self, spec: LinkSpec) -> bool:
@@ -378,7 +398,7 @@ class Links:
         """
         iface = _network(address)
         index = self.index(name)
-        have = self._addresses_by_index().get(index, ())
+        have = self._addresses_by_index(index).get(index, ())
         if str(iface) in have:
             return False
         other = [a for a in have if ipaddress.ip_interface(a).ip == iface.ip]
@@ -389,14 +409,15 @@ class Links:
 
     def addresses(self, name: str | None = None) -> Strings:
         """``ADDRESS/PREFIX`` strings of one link, or of all links."""
-        by_index = self._addresses_by_index()
         if name is None:
-            return [a for addrs in by_index.values() for a in addrs]
-        return list(by_index.get(self.index(name), ()))
+            return [a for addrs in self._addresses_by_index().values() for a in addrs]
+        index = self.index(name)
+        return list(self._addresses_by_index(index).get(index, ()))
 
-    def _addresses_by_index(self) -> dict[int, tuple[str, ...]]:
+    def _addresses_by_index(self, index: int = 0) -> dict[int, tuple[str, ...]]:
+        """Addresses per ifindex: of every link, or only of ``index`` (filtered by the kernel)."""
         out: dict[int, list[str]] = {}
-        for msg in self._dump("addresses", ifaddrmsg, messages.address(0), RTM_GETADDR):
+        for msg in self._dump("addresses", ifaddrmsg, messages.address(index), RTM_GETADDR):
             local = msg.get_attr("IFA_LOCAL") or msg.get_attr("IFA_ADDRESS")
             out.setdefault(int(msg["index"]), []).append(f"{local}/{msg['prefixlen']}")
         return {k: tuple(v) for k, v in out.items()}

@@ -27,6 +27,7 @@ __all__ = [
     "link",
     "link_by_name",
     "link_info",
+    "links",
     "neighbour",
     "neighbours",
     "netnsid",
@@ -36,7 +37,7 @@ __all__ = [
 ]
 
 IFF_UP = 0x1
-_RTEXT_FILTER_SKIP_STATS = 1 << 3
+SKIP_STATS = 1 << 3  # RTEXT_FILTER_SKIP_STATS: a third of a link message, and of its decoding
 _INDEX = struct.Struct("=i")  # ifi_index / ifa_index... just after the 16-byte nlmsghdr and 4 bytes
 _RT_TABLE_MAIN = 254
 _RTPROT_BOOT = 3
@@ -58,8 +59,13 @@ def link(attrs: Iterable[tuple[str, object]] = (), *, index: int = 0, flags: int
 
 
 def link_by_name(name: str) -> Any:
-    """RTM_GETLINK by name, without statistics (the reply is only read for its ifindex)."""
-    return link([("IFLA_IFNAME", name), ("IFLA_EXT_MASK", _RTEXT_FILTER_SKIP_STATS)])
+    """RTM_GETLINK by name, without statistics."""
+    return link([("IFLA_IFNAME", name), ("IFLA_EXT_MASK", SKIP_STATS)])
+
+
+def links() -> Any:
+    """A link dump request, without statistics."""
+    return link([("IFLA_EXT_MASK", SKIP_STATS)])
 
 
 def link_info(kind: str, data: Mapping[str, object] | None = None) -> tuple[str, object]:
