@@ -55,6 +55,7 @@ __all__ = ["Links"]
 # Aliases: inside the class, ``list`` is a verb, not the builtin.
 Strings = list[str]
 Records = list[dict[str, object]]
+Rows = list[dict[str, Any]]
 Links_ = list[Link]
 
 
@@ -294,8 +295,11 @@ class Links:
             raise NotFound(f"link {self._where(name)} does not exist") from None
         [msg] = messages.decode(ifinfmsg, replies)
         related = [msg.get_attr("IFLA_MASTER")]
-        if msg.get_attr("IFLA_LINK_NETNSID") is None:
-            related.append(msg.get_attr("IFLA_LINK"))
+        if (
+            msg.get_nested("IFLA_LINKINFO", "IFLA_INFO_KIND") == "veth"
+            and msg.get_attr("IFLA_LINK_NETNSID") is None
+        ):
+            related.append(msg.get_attr("IFLA_LINK"))  # the peer, beside it
         names = {int(i): self._name_of(int(i)) for i in related if i and int(i) != int(msg["index"])}
         link = link_from_message(msg, {i: n for i, n in names.items() if n is not None})
         return link.with_addresses(self._addresses_by_index(link.index).get(link.index, ()))
@@ -381,7 +385,12 @@ class Links:
     def add_address(self, name: str, address: str) -> None:
         """Add ``ADDRESS/PREFIX`` (IPv4 or IPv6) to the link."""
         iface = _network(address)
-        request = messages.address(self.index(name), str(iface.ip), iface.network.prefixlen)
+        self._add_address(name, self.index(name), iface)
+
+    def _add_address(
+        self, name: str, index: int, iface: ipaddress.IPv4Interface | ipaddress.IPv6Interface
+    ) -> None:
+        request = messages.address(index, str(iface.ip), iface.network.prefixlen)
         self._send(f"add address {iface} to {self._where(name)}", request, RTM_NEWADDR, _CREATE)
 
     def delete_address(self, name: str, address: str) -> None:
@@ -404,7 +413,7 @@ class Links:
         other = [a for a in have if ipaddress.ip_interface(a).ip == iface.ip]
         if other:
             raise AlreadyExists(f"{self._where(name)} has {other[0]}, wanted {iface}")
-        self.add_address(name, str(iface))
+        self._add_address(name, index, iface)
         return True
 
     def addresses(self, name: str | None = None) -> Strings:
@@ -492,39 +501,43 @@ class Links:
         number = 254 if table is None else table
         six = network.version == 6
         priority = metric if metric is not None else (1024 if six else 0)  # the kernel's defaults
-        for have in self.routes(family=socket.AF_INET6 if six else socket.AF_INET, table=number):
-            if have["dst"] != wanted_dst or (have["metric"] or 0) != priority:
+        oif = self.index(dev) if dev is not None else None
+        for have in self._routes(socket.AF_INET6 if six else socket.AF_INET):
+            if (have["dst"], have["table"], have["metric"] or 0) != (wanted_dst, number, priority):
                 continue
-            same = (gateway is None or have["gateway"] == gateway) and (dev is None or have["dev"] == dev)
-            if same:
+            if (gateway is None or have["gateway"] == gateway) and (oif is None or have["oif"] == oif):
                 return False
+            theirs = self._name_of(int(have["oif"])) if have["oif"] else None
             raise AlreadyExists(
                 f"route {dst} (table {number}, metric {priority}) in {self._netns or 'this namespace'} "
-                f"goes {_describe(have['gateway'], have['dev'])}, wanted {_describe(gateway, dev)}"
+                f"goes {_describe(have['gateway'], theirs)}, wanted {_describe(gateway, dev)}"
             )
         self.add_route(dst, via=via, dev=dev, metric=metric, table=table)
         return True
 
     def routes(self, *, family: int = 0, table: int | None = None) -> Records:
         """Routes as dicts: dst, gateway, dev, metric, table, family."""
-        names = self._names()
-        out = []
-        for msg in self._dump("routes", rtmsg, messages.routes(family), RTM_GETROUTE):
-            tbl = msg.get_attr("RTA_TABLE") or msg["table"]
-            if table is not None and tbl != table:
-                continue
-            dst = msg.get_attr("RTA_DST")
-            out.append(
-                {
-                    "dst": f"{dst}/{msg['dst_len']}" if dst else "default",
-                    "gateway": msg.get_attr("RTA_GATEWAY"),
-                    "dev": names.get(int(msg.get_attr("RTA_OIF") or 0)),
-                    "metric": msg.get_attr("RTA_PRIORITY"),
-                    "table": tbl,
-                    "family": "ipv6" if msg["family"] == socket.AF_INET6 else "ipv4",
-                }
-            )
-        return out
+        rows = [row for row in self._routes(family) if table is None or row["table"] == table]
+        names = self._names() if rows else {}
+        for row in rows:
+            row["dev"] = names.get(int(row.pop("oif") or 0))
+        return list(rows)
+
+    def _routes(self, family: int) -> Rows:
+        """Routes of ``family`` (0: all) as dicts, with the outgoing device as ``oif`` (an ifindex)."""
+        return [
+            {
+                "dst": f"{msg.get_attr('RTA_DST')}/{msg['dst_len']}"
+                if msg.get_attr("RTA_DST")
+                else "default",
+                "gateway": msg.get_attr("RTA_GATEWAY"),
+                "oif": msg.get_attr("RTA_OIF"),
+                "metric": msg.get_attr("RTA_PRIORITY"),
+                "table": msg.get_attr("RTA_TABLE") or msg["table"],
+                "family": "ipv6" if msg["family"] == socket.AF_INET6 else "ipv4",
+            }
+            for msg in self._dump("routes", rtmsg, messages.routes(family), RTM_GETROUTE)
+        ]
 
     def add_neighbour(self, name: str, ip: str, mac: str) -> None:
         """Add a permanent neighbour (ARP/NDP) entry."""
