@@ -47,6 +47,7 @@ from pyroute2 import IPRoute, NetNS
 from pyroute2 import config as pyroute2_config
 
 from benchmarks.bench_iptables import NETNS_PREFIX, BenchmarkError, Progress, in_turn
+from benchmarks.quiet import wait_for_quiet
 from benchmarks.report import Measured, Target, layout
 from vnetkit.exec import default_runner, netns
 from vnetkit.links import Links, Veth
@@ -62,7 +63,6 @@ SIDES = ("vnetkit", "ip", "pyroute2")
 PAIR_SPEEDUP = Target("speedup", 2.0)  # ip / vnetkit per pair
 PAIR_SECONDS = Target("seconds", 0.003)  # vnetkit per pair
 TEARDOWN_SECONDS = Target("seconds", 1.0)  # vnetkit, 200 pairs
-_SETTLE = 1.0  # seconds between repetitions, for the kernel's asynchronous namespace cleanup
 _GONE_TIMEOUT = 60.0
 _UP_TIMEOUT = 5.0
 
@@ -355,8 +355,9 @@ def _run(pairs: int, reps: int, progress: Progress) -> list[Row]:
     steps: dict[str, list[float]] = {}
     teardown: dict[str, list[float]] = {side: [] for side in SIDES}
     for rep in range(reps):
-        if rep:
-            time.sleep(_SETTLE)
+        # The kernel frees the namespaces of the suite before (or of the last
+        # repetition) asynchronously, under the locks link creation needs.
+        wait_for_quiet(f"links {rep + 1}", progress)
         sets, torn = _one_rep(pairs, rep, progress)
         for side, one in sets.items():
             samples[side] += one.samples

@@ -40,6 +40,7 @@ from benchmarks import (  # noqa: E402 - needs the repo root on sys.path
     bench_iptables,
     bench_links,
     bench_rulesets,
+    quiet,
     report,
 )
 from vnetkit.errors import VnetkitError  # noqa: E402 - likewise
@@ -201,10 +202,12 @@ def main(argv: list[str] | None = None) -> int:
     links: list[bench_links.Row] = []
     try:
         if ops:
+            quiet.wait_for_quiet("iptables", _progress)
             results = bench_iptables.run(
                 goipt, n=args.rules, reps=args.reps, ops=ops, backends=backends, progress=_progress
             )
         if ruleset_ops:
+            quiet.wait_for_quiet("rulesets", _progress)
             rulesets = bench_rulesets.run(
                 goipt, sizes=sizes, reps=args.reps, ops=ruleset_ops, backends=backends, progress=_progress
             )

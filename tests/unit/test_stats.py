@@ -351,6 +351,28 @@ def test_out_interface_named_like_an_address() -> None:
 # -- parse_listing: errors ------------------------------------------------------------------
 
 
+def test_parse_stats_of_a_chain_read_again_follows_the_counters() -> None:
+    # The columns after the counters are read once per distinct text; the
+    # counters of every read are the ones printed in it, whatever was read before.
+    def listing(pkts: int, nbytes: int) -> str:
+        return _listing(
+            _line_189(
+                "ACCEPT", "6", "192.0.2.0/24", "0.0.0.0/0", options=" tcp dpt:22", pkts=pkts, nbytes=nbytes
+            ),
+            _line_189("", "0", "0.0.0.0/0", "0.0.0.0/0", pkts=nbytes, nbytes=pkts),
+        )
+
+    for pkts, nbytes in [(0, 0), (7, 420), (7, 420), (2**64 - 1, 12), (0, 0)]:
+        text = listing(pkts, nbytes)
+        stats = parse_stats(text, blank_opt=False)
+        assert stats == _reference(text)
+        assert [(s.packets, s.bytes) for s in stats] == [(pkts, nbytes), (nbytes, pkts)]
+        assert stats[1].target == ""
+    # The same text read with the other layout hint is read on its own terms.
+    text = listing(3, 4)
+    assert parse_stats(text, blank_opt=True) == parse_stats(text, blank_opt=False) == _reference(text)
+
+
 @pytest.mark.parametrize(
     ("bad", "message"),
     [

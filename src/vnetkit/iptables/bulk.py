@@ -74,15 +74,18 @@ class BulkOps:
 
     def save(self, *, counters: bool = False, table: str | None = None) -> Ruleset:
         """The live ruleset (one table, or all), as ``iptables-save`` prints it."""
+        return parse_save(self._save_text(counters=counters, table=table), source=f"{self._binary}-save")
+
+    def _save_text(self, *, counters: bool = False, table: str | None = None) -> str:
         args: tuple[str, ...] = ("-c",) if counters else ()
         if table is not None:
             args += ("-t", check_table(table))
-        done = self._tool("save", f"save {'table ' + table if table else 'the ruleset'}", *args)
-        return parse_save(done.stdout, source=f"{self._binary}-save")
+        return self._tool("save", f"save {'table ' + table if table else 'the ruleset'}", *args).stdout
 
     def snapshot(self, *, table: str | None = None) -> Snapshot:
         """One ``iptables-save`` indexed for many ``exists`` questions (see :class:`Snapshot`)."""
-        return Snapshot(self.save(table=table), canonical=self._canonical())
+        text = self._save_text(table=table)
+        return Snapshot.of_save(text, canonical=self._canonical(), source=f"{self._binary}-save")
 
     def restore(self, ruleset: Ruleset, *, flush: bool = True, counters: bool = False) -> None:
         """Load ``ruleset``: with ``flush`` each table in it is replaced, else its lines are added.

@@ -35,18 +35,23 @@ _DIGITS = re.compile(r"[0-9]+")
 _OPT = re.compile(r"[-!][-f]")  # "--", "-f" or "!f"
 _SKIP = ("#", "Chain ", "pkts ")  # warnings, chain headers, column headers
 
-# A whole rule line in one match, for :func:`parse_stats`: packets, bytes,
-# target (everything up to the next space; empty when a space follows the
-# bytes column at once), then the columns as whitespace-separated words,
-# addresses split from their "!", and the rest of the line (options). The
-# words are the ones the careful path below picks, so a line these match
-# gives the same Stat either way.
-_HEAD = r"\s*([0-9]+)\s+([0-9]+) ([^ ]*) \s*(\S+)\s+"
+# A rule line for :func:`parse_stats`, in two parts. The counters (packets,
+# bytes, then exactly one space), and the rest of the line, which is what
+# stays the same when a chain is read again: target (everything up to the next
+# space; empty when a space follows the bytes column at once), then the
+# columns as whitespace-separated words, addresses split from their "!", and
+# the options. The words are the ones the careful path below picks, so a line
+# these match gives the same Stat either way.
+_COUNTERS = re.compile(r"\s*([0-9]+)\s+([0-9]+) ")
+_TARGET_PROT = r"([^ ]*) \s*(\S+)\s+"
 _TAIL = r"(\S+)\s+(\S+)\s+(\S+)\s+(\S+)(.*)"
 # iptables, and ip6tables from 1.8.9: prot, opt ("--", "-f", "!f"), in, out, source, destination.
-_ROW_OPT = re.compile(_HEAD + r"([-!][-f])\s+" + _TAIL)
+_REST_OPT = re.compile(_TARGET_PROT + r"([-!][-f])\s+" + _TAIL)
 # ip6tables before 1.8.9: prot, a blank opt column, in, out, source, destination.
-_ROW_BLANK_OPT = re.compile(_HEAD + r"()" + _TAIL)
+_REST_BLANK_OPT = re.compile(_TARGET_PROT + r"()" + _TAIL)
+_Rest = tuple[str, str, str, str, str, "Network", "Network", str, bool, bool, bool, bool]
+_rests: dict[tuple[bool, str], _Rest | None] = {}  # each rest of a line read (None: not this layout)
+_RESTS_KEPT = 16_384
 
 
 class Stat(NamedTuple):
@@ -168,41 +173,25 @@ def parse_stats(text: str, *, blank_opt: bool | None = None, source: str = "ipta
     output whose out interface is named like an address, which the blank-opt
     layout then fits). Raises ``ParseError`` naming the line it could not read.
     """
-    row_re = _ROW_BLANK_OPT if blank_opt else _ROW_OPT
-    match = row_re.fullmatch
-    address = _address
+    layout = bool(blank_opt)
+    lead = _COUNTERS.match
+    rests = _rests
     stats: list[Stat] = []
     append = stats.append
     for number, line in enumerate(text.splitlines(), start=1):
-        m = match(line)
+        m = lead(line)
         if m is not None:
-            packets, nbytes, target, prot, opt, in_, out, src, dst, options = m.groups()
+            # A chain polled again repeats its lines but for the counters: each
+            # distinct rest of a line is read once.
+            key = (layout, line[m.end() :])
             try:
-                src_net, src_neg = address(src)
-                dst_net, dst_neg = address(dst)
-            except ValueError:
-                pass  # not this layout after all (or garbage): let the careful path decide
-            else:
-                in_neg = in_.startswith("!")
-                out_neg = out.startswith("!")
-                append(
-                    Stat(
-                        int(packets),
-                        int(nbytes),
-                        target,
-                        prot,
-                        opt,
-                        in_[1:] if in_neg else in_,
-                        out[1:] if out_neg else out,
-                        src_net,
-                        dst_net,
-                        options.strip(),
-                        src_neg,
-                        dst_neg,
-                        in_neg,
-                        out_neg,
-                    )
-                )
+                fields = rests[key]
+            except KeyError:
+                if len(rests) >= _RESTS_KEPT:
+                    rests.clear()
+                fields = rests[key] = _rest(*key)
+            if fields is not None:
+                append(Stat(int(m[1]), int(m[2]), *fields))
                 continue
         if _is_skipped(line):
             continue
@@ -212,6 +201,35 @@ def parse_stats(text: str, *, blank_opt: bool | None = None, source: str = "ipta
         except ParseError as exc:  # counters in non-ASCII digits: say where they are
             raise ParseError(f"{exc}: {line!r}", source=source, line=number) from None
     return stats
+
+
+def _rest(blank_opt: bool, rest: str) -> _Rest | None:
+    """The columns after the counters in the layout given; None if they do not fit it."""
+    m = (_REST_BLANK_OPT if blank_opt else _REST_OPT).fullmatch(rest)
+    if m is None:
+        return None
+    target, prot, opt, in_, out, src, dst, options = m.groups()
+    try:
+        src_net, src_neg = _address(src)
+        dst_net, dst_neg = _address(dst)
+    except ValueError:
+        return None  # not this layout after all (or garbage): the careful path decides
+    in_neg = in_.startswith("!")
+    out_neg = out.startswith("!")
+    return (
+        target,
+        prot,
+        opt,
+        in_[1:] if in_neg else in_,
+        out[1:] if out_neg else out,
+        src_net,
+        dst_net,
+        options.strip(),
+        src_neg,
+        dst_neg,
+        in_neg,
+        out_neg,
+    )
 
 
 def _network(text: str, what: str) -> tuple[Network, bool]:
