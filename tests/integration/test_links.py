@@ -1052,6 +1052,65 @@ def test_a_namespace_made_by_vnetkit_brings_its_netlink_socket_along() -> None:
     assert not netns_mod.exists(name)
 
 
+def _threads_in(inode: int) -> list[str]:
+    """Names of this process's Python threads that live in the namespace with ``inode``."""
+    out = []
+    for thread in threading.enumerate():
+        try:
+            if os.stat(f"/proc/self/task/{thread.native_id}/ns/net").st_ino == inode:
+                out.append(thread.name)
+        except FileNotFoundError:  # ended meanwhile
+            continue
+    return out
+
+
+def test_the_thread_that_makes_namespaces_goes_back_home_after_each() -> None:
+    # A thread left inside a namespace would keep it alive after its deletion.
+    names = [unique_name() for _ in range(3)]
+    try:
+        for name in names:
+            netns_mod.create(name)
+        for name in names:
+            assert _threads_in(os.stat(f"/run/netns/{name}").st_ino) == []
+        home = os.stat("/proc/self/ns/net").st_ino
+        assert "vnetkit-netns-maker" in _threads_in(home)
+        with pytest.raises(AlreadyExists):  # a failed create leaves the maker at home too
+            netns_mod.create(names[0])
+        assert "vnetkit-netns-maker" in _threads_in(home)
+    finally:
+        for name in names:
+            if netns_mod.exists(name):
+                netns_mod.delete(name)
+
+
+def test_a_forked_child_makes_namespaces_too() -> None:
+    # The maker thread is not copied by fork(); the child must not wait for it forever.
+    netns_mod.create(warm := unique_name())  # the parent's maker exists
+    netns_mod.delete(warm)
+    name = unique_name()
+    pid = os.fork()
+    if pid == 0:  # the child: make and delete a namespace, report by exit status
+        code = 1
+        try:
+            netns_mod.create(name)
+            netns_mod.delete(name)
+            code = 0
+        finally:
+            os._exit(code)
+    deadline = time.monotonic() + 10
+    while (done := os.waitpid(pid, os.WNOHANG))[0] == 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    if done[0] == 0:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+    try:
+        assert done[0] == pid, "the child hung making a namespace"
+        assert os.waitstatus_to_exitcode(done[1]) == 0
+    finally:
+        if netns_mod.exists(name):
+            netns_mod.delete(name)
+
+
 def test_namespace_without_loopback_up() -> None:
     name = unique_name()
     netns_mod.create(name, loopback_up=False)

@@ -2,7 +2,7 @@
 
 Owns: the lifetime of ``/run/netns/<name>`` bind mounts. A namespace made here
 is indistinguishable from one made by ``ip netns add``, costs no process, and
-is made on a short-lived thread so the caller's own namespace never changes.
+is made on a thread of vnetkit's own so the caller's namespace never changes.
 Does not own: running programs inside a namespace (``runner``).
 """
 
@@ -12,10 +12,12 @@ import contextlib
 import errno
 import fcntl
 import os
+import queue
 import socket
 import struct
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 
 from vnetkit.errors import AlreadyExists, NotFound, OperationError, PermissionDenied
 from vnetkit.exec import _linux
@@ -63,21 +65,64 @@ def _set_loopback_up() -> None:
         fcntl.ioctl(sock, _SIOCSIFFLAGS, struct.pack("16sH14x", b"lo", flags | _IFF_UP))
 
 
-def _on_fresh_thread(fn: Callable[[], None]) -> None:
-    """Run ``fn`` on a thread of its own, re-raising what it raised."""
-    failure: list[BaseException] = []
+class _Maker:
+    """One long-lived thread that makes namespaces, going back home after each.
 
-    def body() -> None:
-        try:
-            fn()
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller
-            failure.append(exc)
+    unshare(CLONE_NEWNET) moves the calling thread into the new namespace; the
+    maker then bind-mounts it, brings ``lo`` up, runs the creation hooks, and
+    setns()es back to the process's namespace (so it never pins one it made).
+    One thread for every namespace saves starting one per namespace (~70 us
+    of the ~0.6 ms a namespace costs).
+    """
 
-    thread = threading.Thread(target=body, name="vnetkit-netns-create")
-    thread.start()
-    thread.join()
-    if failure:
-        raise failure[0]
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[tuple[Callable[[], None], Future[None]]] = queue.SimpleQueue()
+        self._home = os.open("/proc/self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+        self.broken = False
+        threading.Thread(target=self._main, name="vnetkit-netns-maker", daemon=True).start()
+
+    def _main(self) -> None:
+        while True:
+            fn, future = self._queue.get()
+            try:
+                _linux.setns(self._home)  # start every job at home
+                fn()
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+                future.set_exception(exc)
+            else:
+                future.set_result(None)
+            try:
+                _linux.setns(self._home)
+            except OSError:
+                self.broken = True  # stuck in a namespace it made: let it end, and pin nothing more
+                return
+
+    def run(self, fn: Callable[[], None]) -> None:
+        future: Future[None] = Future()
+        self._queue.put((fn, future))
+        future.result()
+
+
+_maker: _Maker | None = None
+_maker_lock = threading.Lock()
+
+
+def _forget_maker() -> None:
+    global _maker  # noqa: PLW0603 - a child process has no maker thread
+    _maker = None
+
+
+os.register_at_fork(after_in_child=_forget_maker)
+
+
+def _on_maker(fn: Callable[[], None]) -> None:
+    """Run ``fn`` on the maker thread, re-raising what it raised."""
+    global _maker  # noqa: PLW0603 - made on first use, once per process
+    with _maker_lock:
+        if _maker is None or _maker.broken:
+            _maker = _Maker()
+        maker = _maker
+    maker.run(fn)
 
 
 def create(name: str, *, loopback_up: bool = True) -> None:
@@ -106,7 +151,7 @@ def create(name: str, *, loopback_up: bool = True) -> None:
         namespace_created(name, os.stat(path).st_ino)
 
     try:
-        _on_fresh_thread(build)
+        _on_maker(build)
     except OSError as exc:
         _remove(path)
         if exc.errno in (errno.EPERM, errno.EACCES):
