@@ -33,7 +33,6 @@ from vnetkit.exec.netlink import NetlinkBackend
 from vnetkit.exec.runner import SystemRunner, netns_path, validate_netns_name
 from vnetkit.links import messages
 from vnetkit.links.client import Links
-from vnetkit.links.messages import decode
 from vnetkit.links.records import Link
 
 __all__ = ["ROOT_LABEL", "Inventory", "InventoryLink", "Ref", "assemble", "inventory", "label"]
@@ -334,7 +333,7 @@ def _resolve_ids(
 def _nsid_of(backend: NetlinkBackend, view: Netns, fd: int, *, action: str) -> object:
     """The id ``view`` gives the namespace behind ``fd`` (RTM_GETNSID: looks up, never allocates)."""
     replies = backend.exchange(view, action, messages.netnsid(fd), RTM_GETNSID, 0)
-    return decode(nsidmsg, replies)[0].get_attr("NETNSA_NSID") if replies else None
+    return messages.decode(nsidmsg, replies)[0].get_attr("NETNSA_NSID") if replies else None
 
 
 def _read(backend: NetlinkBackend, netns: Netns) -> list[Link]:
