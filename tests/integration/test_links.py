@@ -1070,6 +1070,8 @@ def test_the_thread_that_makes_namespaces_goes_back_home_after_each() -> None:
     try:
         for name in names:
             netns_mod.create(name)
+            # At once: the maker is home before create returns, not some time after.
+            assert _threads_in(os.stat(f"/run/netns/{name}").st_ino) == []
         for name in names:
             assert _threads_in(os.stat(f"/run/netns/{name}").st_ino) == []
         home = os.stat("/proc/self/ns/net").st_ino

@@ -84,17 +84,21 @@ class _Maker:
     def _main(self) -> None:
         while True:
             fn, future = self._queue.get()
+            failure: BaseException | None = None
             try:
                 _linux.setns(self._home)  # start every job at home
                 fn()
             except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
-                future.set_exception(exc)
-            else:
-                future.set_result(None)
+                failure = exc
             try:
-                _linux.setns(self._home)
+                _linux.setns(self._home)  # home before the caller hears back: it may delete the namespace
             except OSError:
                 self.broken = True  # stuck in a namespace it made: let it end, and pin nothing more
+            if failure is not None:
+                future.set_exception(failure)
+            else:
+                future.set_result(None)
+            if self.broken:
                 return
 
     def run(self, fn: Callable[[], None]) -> None:
