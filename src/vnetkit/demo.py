@@ -33,7 +33,8 @@ FIREWALL = "vnk-demo-fw"
 CLIENT_IP = "10.99.0.1"
 FIREWALL_IP = "10.99.0.2"
 
-console = Console(highlight=False)
+# soft_wrap: a line longer than the terminal runs on instead of breaking mid-sentence.
+console = Console(highlight=False, soft_wrap=True)
 
 
 def step(text: str) -> None:
