@@ -22,7 +22,7 @@ from typing import Any, TypeVar, cast
 
 import pytest
 
-from vnetkit.errors import AlreadyExists, ConfigError, NotFound, UnsupportedError, VnetkitError
+from vnetkit.errors import AlreadyExists, ConfigError, InUse, NotFound, UnsupportedError, VnetkitError
 from vnetkit.exec import default_runner
 from vnetkit.exec import netns as netns_mod
 from vnetkit.exec.netlink import NetlinkBackend, default_netlink
@@ -380,6 +380,26 @@ def test_macvtap_on_a_veth(two: tuple[str, str], mode: str) -> None:
     assert_gone(links, "mvt0")
     assert links.exists("tl0")
     assert mvt.info["mode"] == mode  # read back from IFLA_MACVTAP_MODE
+
+
+@pytest.mark.parametrize("kind", [Macvlan, Macvtap])
+def test_macvlan_on_a_bridge_port_names_the_bridge(
+    two: tuple[str, str], kind: type[Macvlan | Macvtap]
+) -> None:
+    # The kernel answers only EBUSY (the bridge holds the port's receive handler).
+    a, b = two
+    links = Links(a)
+    links.add(Bridge(name="bpbr0"))
+    lower_device(links, "bp0", b)
+    links.set_master("bp0", "bpbr0")
+    before = snapshot(a)
+
+    with pytest.raises(InUse, match=f"Device or resource busy: bp0 is a port of bpbr0.*{kind.kind} on bpbr0"):
+        links.add(kind(name="bp-mv0", link="bp0"))
+
+    assert snapshot(a) == before
+    links.add(kind(name="bp-mv0", link="bpbr0"))  # the advice works
+    assert links.get("bp-mv0").link_index == links.index("bpbr0")
 
 
 # -- tun, tap, ifb ---------------------------------------------------------------------------------

@@ -37,7 +37,7 @@ from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
 from pyroute2.netlink.rtnl.ndmsg import ndmsg
 from pyroute2.netlink.rtnl.rtmsg import rtmsg
 
-from vnetkit.errors import AlreadyExists, ConfigError, NotFound, UnsupportedError, VnetkitError
+from vnetkit.errors import AlreadyExists, ConfigError, InUse, NotFound, UnsupportedError, VnetkitError
 from vnetkit.exec.netlink import (
     NLM_F_CREATE,
     NLM_F_DUMP,
@@ -197,6 +197,15 @@ class Links:
             raise UnsupportedError(f"create {spec.kind} {self._where(spec.name)}: {_UNSUPPORTED[kind]}")
         try:
             self._send(f"create {spec.kind} {self._where(spec.name)}", request, RTM_NEWLINK, _CREATE)
+        except InUse as exc:
+            # The kernel says only EBUSY: tell the usual cause, a lower device that is a bridge port.
+            master = self._master_of(spec.lower) if spec.lower is not None else None
+            if master is None:
+                raise
+            raise InUse(
+                f"{exc}: {spec.lower} is a port of {master}, and a bridge port cannot also carry "
+                f"a {spec.kind} (put the {spec.kind} on {master}, or release {spec.lower} first)"
+            ) from None
         except UnsupportedError:
             if kind in _ALTERNATIVES:
                 # Detected once per process: later requests fail fast with the same advice.
@@ -205,6 +214,13 @@ class Links:
                     f"create {spec.kind} {self._where(spec.name)}: {_UNSUPPORTED[kind]}"
                 ) from None
             raise
+
+    def _master_of(self, name: str) -> str | None:
+        """The master of link ``name``; None if it has none or is gone."""
+        try:
+            return self.get(name).master
+        except NotFound:
+            return None
 
     def _common(self, spec: LinkSpec) -> list[tuple[str, object]]:
         out: list[tuple[str, object]] = []
