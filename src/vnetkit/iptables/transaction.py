@@ -9,6 +9,7 @@ call. Does not own: running iptables-restore or rolling back (``client``).
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -23,6 +24,7 @@ __all__ = ["Op", "Transaction", "jump_targets"]
 Spec = tuple[str, ...] | tuple[Rule]
 
 _STANDARD_TARGETS = frozenset({"ACCEPT", "DROP", "RETURN", "QUEUE"})
+_SPEC = operator.itemgetter(1)  # the spec of a deferred append (chain, spec)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,15 +118,18 @@ class Transaction:
                 and " \n" not in text
                 and not text.endswith(" ")
                 and text.count("\n") == len(built) - 1
-                and text.count(" ") == sum(len(spec) + 1 for _, spec in pending)
+                and text.count(" ") == len(built) + sum(map(len, map(_SPEC, pending)))
                 and not any(option in text for option in QUOTED_OPTIONS)
             )
         except TypeError:  # a non-string argument: the careful path names it
             fine = False
         if not fine:
             built = [_line("-A", chain, spec) for chain, spec in pending]
-        lines = iter(built)
-        items[:] = [next(lines) if type(x) is tuple else x for x in items]
+        if len(built) == len(items):  # appends only, the bulk-load case
+            items[:] = built
+        else:
+            lines = iter(built)
+            items[:] = [next(lines) if type(x) is tuple else x for x in items]
         return items  # type: ignore[return-value]
 
     def _chain(self, chain: str) -> str:
