@@ -47,12 +47,12 @@ def test_each_line_names_the_call_that_made_it() -> None:
     tx.render()
     # Line 1 is "*filter"; COMMIT and table headers belong to no call.
     assert tx.op_at(1) is None
-    assert tx.op_at(2) is not None and tx.op_at(2).describe() == "append('filter', 'INPUT', '-j', 'ACCEPT')"
-    third = tx.op_at(3)
-    assert third is not None
-    assert third.describe() == "append('filter', 'INPUT', '-s', '10.0.0.9', '-j', 'DROP')"
-    fourth = tx.op_at(4)
-    assert fourth is not None and fourth.describe() == "delete_by_id('filter', 'INPUT', 3)"
+    described = [op.describe() if (op := tx.op_at(line)) is not None else None for line in (2, 3, 4)]
+    assert described == [
+        "append('filter', 'INPUT', '-j', 'ACCEPT')",
+        "append('filter', 'INPUT', '-s', '10.0.0.9', '-j', 'DROP')",
+        "delete_by_id('filter', 'INPUT', 3)",
+    ]
     assert tx.op_at(5) is None
 
 
