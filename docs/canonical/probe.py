@@ -41,23 +41,35 @@ CASES: list[dict] = []
 _SEEN: set[tuple] = set()
 
 
-def c(fam: str, argv: str | list[str], table: str = "filter", chain: str = "X", note: str = "") -> None:
-    """Register a case; ``fam`` is "4", "6" or "46"."""
+def c(
+    fam: str,
+    argv: str | list[str],
+    table: str = "filter",
+    chain: str = "X",
+    note: str = "",
+    context: str = "",
+) -> None:
+    """Register a case; ``fam`` is "4", "6" or "46".
+
+    ``context`` says why the tool refuses a rule for a reason outside its text
+    (the table, chain, hook, kernel or ruleset): canonical() must accept it.
+    """
     args = shlex.split(argv) if isinstance(argv, str) else list(argv)
     for f in fam:
         key = (f, table, chain, tuple(args))
         if key in _SEEN:
             continue
         _SEEN.add(key)
-        CASES.append(
-            {
-                "family": "ipv4" if f == "4" else "ipv6",
-                "table": table,
-                "chain": chain,
-                "argv": args,
-                "note": note,
-            }
-        )
+        case = {
+            "family": "ipv4" if f == "4" else "ipv6",
+            "table": table,
+            "chain": chain,
+            "argv": args,
+            "note": note,
+        }
+        if context:
+            case["context"] = context
+        CASES.append(case)
 
 
 # ---------------------------------------------------------------- addresses
@@ -883,8 +895,78 @@ c("4", "-p tcp -m multiport --ports 1000:2000 -j ACCEPT")
 c("4", "-m length --length 100:100 -j ACCEPT")
 c("4", "-m length --length 0:65535 -j ACCEPT")
 # icmp / icmpv6 name tables
-ICMP4 = ["any", "echo-reply", "pong", "destination-unreachable", "network-unreachable", "host-unreachable", "protocol-unreachable", "port-unreachable", "fragmentation-needed", "source-route-failed", "network-unknown", "host-unknown", "network-prohibited", "host-prohibited", "TOS-network-unreachable", "TOS-host-unreachable", "communication-prohibited", "host-precedence-violation", "precedence-cutoff", "source-quench", "redirect", "network-redirect", "host-redirect", "TOS-network-redirect", "TOS-host-redirect", "echo-request", "ping", "router-advertisement", "router-solicitation", "time-exceeded", "ttl-exceeded", "ttl-zero-during-transit", "ttl-zero-during-reassembly", "parameter-problem", "ip-header-bad", "required-option-missing", "timestamp-request", "timestamp-reply", "address-mask-request", "address-mask-reply"]
-ICMP6 = ["destination-unreachable", "no-route", "communication-prohibited", "beyond-scope", "address-unreachable", "port-unreachable", "failed-policy", "reject-route", "packet-too-big", "time-exceeded", "ttl-exceeded", "ttl-zero-during-transit", "ttl-zero-during-reassembly", "parameter-problem", "bad-header", "unknown-header-type", "unknown-option", "echo-request", "ping", "echo-reply", "pong", "router-solicitation", "router-advertisement", "neighbour-solicitation", "neighbor-solicitation", "neighbour-advertisement", "neighbor-advertisement", "redirect"]
+ICMP4 = [
+    "any",
+    "echo-reply",
+    "pong",
+    "destination-unreachable",
+    "network-unreachable",
+    "host-unreachable",
+    "protocol-unreachable",
+    "port-unreachable",
+    "fragmentation-needed",
+    "source-route-failed",
+    "network-unknown",
+    "host-unknown",
+    "network-prohibited",
+    "host-prohibited",
+    "TOS-network-unreachable",
+    "TOS-host-unreachable",
+    "communication-prohibited",
+    "host-precedence-violation",
+    "precedence-cutoff",
+    "source-quench",
+    "redirect",
+    "network-redirect",
+    "host-redirect",
+    "TOS-network-redirect",
+    "TOS-host-redirect",
+    "echo-request",
+    "ping",
+    "router-advertisement",
+    "router-solicitation",
+    "time-exceeded",
+    "ttl-exceeded",
+    "ttl-zero-during-transit",
+    "ttl-zero-during-reassembly",
+    "parameter-problem",
+    "ip-header-bad",
+    "required-option-missing",
+    "timestamp-request",
+    "timestamp-reply",
+    "address-mask-request",
+    "address-mask-reply",
+]
+ICMP6 = [
+    "destination-unreachable",
+    "no-route",
+    "communication-prohibited",
+    "beyond-scope",
+    "address-unreachable",
+    "port-unreachable",
+    "failed-policy",
+    "reject-route",
+    "packet-too-big",
+    "time-exceeded",
+    "ttl-exceeded",
+    "ttl-zero-during-transit",
+    "ttl-zero-during-reassembly",
+    "parameter-problem",
+    "bad-header",
+    "unknown-header-type",
+    "unknown-option",
+    "echo-request",
+    "ping",
+    "echo-reply",
+    "pong",
+    "router-solicitation",
+    "router-advertisement",
+    "neighbour-solicitation",
+    "neighbor-solicitation",
+    "neighbour-advertisement",
+    "neighbor-advertisement",
+    "redirect",
+]
 for n in ICMP4:
     c("4", f"-p icmp --icmp-type {n} -j ACCEPT", note=f"icmp name {n}")
 for n in ["8/1", "3/255", "3/256", "8/", "/0", "-1", "256", "echo", "0x8"]:
@@ -1361,6 +1443,11 @@ def run(ns: str, argv: list[str]) -> _Done:
     return RUNNER.call_in(ns, spawn)
 
 
+# Commands a case file (--cases) adds to the setup of each namespace: argv lists,
+# "{tool}" replaced by the backend's iptables binary; a case file sets SETUP.
+SETUP: list[list[str]] = []
+
+
 def setup(ns: str, tool: str) -> None:
     for argv in (
         ["ipset", "create", "s4", "hash:ip", "family", "inet"],
@@ -1370,6 +1457,11 @@ def setup(ns: str, tool: str) -> None:
         r = run(ns, argv)
         if r.returncode:
             raise RuntimeError(f"{argv}: {r.stderr}")
+    for template in SETUP:
+        argv = [tool if word == "{tool}" else word for word in template]
+        r = run(ns, argv)
+        if r.returncode:
+            raise RuntimeError(f"setup {argv}: {r.stderr}")
     for table in ("filter", "nat", "mangle", "raw"):
         for chain in ("X", "TGT"):
             r = run(ns, [tool, "-w", "-t", table, "-N", chain])
@@ -1435,7 +1527,19 @@ def probe(backend: str, family: str, results: dict) -> None:
             results[(i, backend)] = apply_one(ns, tool, save, case)
 
 
-def main() -> int:
+def main(argv: list[str]) -> int:
+    """``probe.py`` measures the built-in cases into vectors.json; ``--cases F --out O`` a case file's."""
+    global OUT, CASES
+    if argv[:1] == ["--cases"] and len(argv) == 4 and argv[2] == "--out":
+        CASES = []
+        _SEEN.clear()
+        scope: dict = {"c": c, "SETUP": SETUP}
+        exec(compile(Path(argv[1]).read_text(encoding="utf-8"), argv[1], "exec"), scope)
+        SETUP[:] = scope["SETUP"]
+        OUT = Path(argv[3])
+    elif argv:
+        print("usage: probe.py [--cases CASEFILE --out VECTORS.json]", file=sys.stderr)
+        return 2
     results: dict = {}
     threads = [
         threading.Thread(target=probe, args=(b, f, results))
@@ -1461,6 +1565,8 @@ def main() -> int:
             v["env"] = env
         if case["note"]:
             v["note"] = case["note"]
+        if case.get("context"):
+            v["context"] = case["context"]
         out.append(v)
     OUT.write_text(json.dumps(out, indent=1, ensure_ascii=False) + "\n")
     n_diff = sum(1 for v in out if v["nft"] != v["legacy"])
@@ -1469,4 +1575,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -7,8 +7,10 @@ packages (``vnetkit.iptables``, ``vnetkit.exec``); a test guards it.
 from vnetkit.errors import (
     AlreadyExists,
     ApplyError,
+    CannotDerive,
     CommandError,
     ConfigError,
+    HostDependent,
     InUse,
     LockTimeout,
     MissingTool,
@@ -28,8 +30,10 @@ __version__ = "0.1.0"
 __all__ = [
     "AlreadyExists",
     "ApplyError",
+    "CannotDerive",
     "CommandError",
     "ConfigError",
+    "HostDependent",
     "IPTables",
     "InUse",
     "LockTimeout",

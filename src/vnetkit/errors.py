@@ -16,8 +16,10 @@ from collections.abc import Sequence
 __all__ = [
     "AlreadyExists",
     "ApplyError",
+    "CannotDerive",
     "CommandError",
     "ConfigError",
+    "HostDependent",
     "InUse",
     "LockTimeout",
     "MissingTool",
@@ -79,6 +81,11 @@ class RuleError(ConfigError):
         self.choices = tuple(choices)
 
 
+class HostDependent(RuleError):
+    """A rule whose printed form depends on this host's files or NSS (a service, protocol,
+    user or group name, a host name); ``canonical()`` answers it only when given a resolver."""
+
+
 class TopologyError(ConfigError):
     """An invalid topology file; ``location`` is the YAML path or line."""
 
@@ -126,6 +133,16 @@ class LockTimeout(OperationError):
 
 class UnsupportedError(VnetkitError):
     """The kernel or the installed tools lack a feature; names the alternative."""
+
+
+class CannotDerive(UnsupportedError):
+    """``canonical()`` does not model how iptables-save prints this rule (an extension or
+    option it does not know); ``what`` names it. Not a guess and not a refusal: ask the
+    tool instead (``vnetkit.iptables.fallback``)."""
+
+    def __init__(self, message: str, *, what: str = "") -> None:
+        super().__init__(message)
+        self.what = what
 
 
 class MissingTool(UnsupportedError):

@@ -8,8 +8,10 @@ from vnetkit import errors
 from vnetkit.errors import (
     AlreadyExists,
     ApplyError,
+    CannotDerive,
     CommandError,
     ConfigError,
+    HostDependent,
     InUse,
     LockTimeout,
     MissingTool,
@@ -26,6 +28,7 @@ from vnetkit.errors import (
 PARENT = {
     ConfigError: VnetkitError,
     RuleError: ConfigError,
+    HostDependent: RuleError,
     TopologyError: ConfigError,
     ParseError: VnetkitError,
     OperationError: VnetkitError,
@@ -37,6 +40,7 @@ PARENT = {
     LockTimeout: OperationError,
     UnsupportedError: VnetkitError,
     MissingTool: UnsupportedError,
+    CannotDerive: UnsupportedError,
     ApplyError: VnetkitError,
 }
 
@@ -129,7 +133,7 @@ def test_topology_parse_and_apply_fields() -> None:
 @pytest.mark.parametrize("cls", [VnetkitError, *PARENT], ids=lambda c: c.__name__)
 def test_is_not_exist(cls: type[VnetkitError]) -> None:
     err: VnetkitError
-    if cls in (TopologyError, ParseError, ApplyError):
+    if cls in (TopologyError, ParseError, ApplyError, CannotDerive):
         err = cls("x")
     else:
         err = cls("x", argv=("iptables",), exit_status=1, stderr="")

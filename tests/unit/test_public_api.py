@@ -19,8 +19,10 @@ EXPECTED = {
     "vnetkit": [
         "AlreadyExists",
         "ApplyError",
+        "CannotDerive",
         "CommandError",
         "ConfigError",
+        "HostDependent",
         "IPTables",
         "InUse",
         "LockTimeout",

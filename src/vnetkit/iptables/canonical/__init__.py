@@ -34,14 +34,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
-from vnetkit.errors import RuleError
+from vnetkit.errors import CannotDerive, RuleError
 from vnetkit.iptables.canonical._ext import TCP, UDP, Backend, BackendRefusal, Ctx, Ext, Opts
 from vnetkit.iptables.canonical._matches import MATCHES as _OTHER_MATCHES
 from vnetkit.iptables.canonical._matches_ct import MATCHES as _CT_MATCHES
+from vnetkit.iptables.canonical._matches_hdr import MATCHES as _HDR_MATCHES
 from vnetkit.iptables.canonical._matches_l4 import IMPLICIT, L4, SYN_FLAGS, l4_fields, l4_print, nft_fold
 from vnetkit.iptables.canonical._matches_l4 import MATCHES as _L4_MATCHES
+from vnetkit.iptables.canonical._matches_rate import MATCHES as _RATE_MATCHES
 from vnetkit.iptables.canonical._tables import PROTOCOL_INPUT, PROTOCOL_PRINTED, UNNAMED_PROTOCOLS
 from vnetkit.iptables.canonical._targets import TARGETS as _TARGETS
+from vnetkit.iptables.canonical._targets_more import TARGETS as _MORE_TARGETS
 from vnetkit.iptables.canonical._targets_nat import TARGETS as _NAT_TARGETS
 from vnetkit.iptables.canonical._values import Family, check_text, fail, network_text, parse_network, uint
 from vnetkit.iptables.rules import rule_args
@@ -49,8 +52,10 @@ from vnetkit.model import Match, Option, Rule, Target
 
 __all__ = ["canonical", "canonical_address", "canonical_protocol", "canonical_rules"]
 
-MATCHES: dict[str, Ext] = {spec.name: spec for spec in (*_L4_MATCHES, *_CT_MATCHES, *_OTHER_MATCHES)}
-TARGETS: dict[str, Ext] = {spec.name: spec for spec in (*_TARGETS, *_NAT_TARGETS)}
+MATCHES: dict[str, Ext] = {
+    spec.name: spec for spec in (*_L4_MATCHES, *_CT_MATCHES, *_OTHER_MATCHES, *_HDR_MATCHES, *_RATE_MATCHES)
+}
+TARGETS: dict[str, Ext] = {spec.name: spec for spec in (*_TARGETS, *_NAT_TARGETS, *_MORE_TARGETS)}
 
 
 def canonical(
@@ -358,8 +363,10 @@ def _matches(entries: list[_Entry], fields: dict[int, L4], ctx: Ctx) -> list[Mat
                     f"does not exist in {'ip6tables' if ctx.family == 'ipv6' else 'iptables'}",
                     location=spec.where(),
                 )
-            out.append(Match(entry.name, tuple(entry.options)))
-            continue
+            raise CannotDerive(
+                f"-m {entry.name}: canonical() does not model how iptables-save prints this match",
+                what=f"-m {entry.name}",
+            )
         if ctx.family not in spec.families:
             other = {"icmp": "icmp6", "icmp6": "icmp", "ttl": "hl", "hl": "ttl", "mh": ""}.get(spec.name, "")
             raise fail(
@@ -393,8 +400,13 @@ def _matches(entries: list[_Entry], fields: dict[int, L4], ctx: Ctx) -> list[Mat
 
 def _target(target: Target, entry: _Entry, ctx: Ctx) -> Target:
     spec = entry.spec
+    if spec is None and not entry.options:
+        return Target(target.name, (), target.goto)  # a jump to a user chain
     if spec is None or spec.handler is None:
-        return Target(target.name, tuple(entry.options), target.goto)
+        raise CannotDerive(
+            f"-j {target.name}: canonical() does not model how iptables-save prints this target",
+            what=f"-j {target.name}",
+        )
     if target.goto:
         raise fail(f"-g needs a chain, and {target.name} is a target", location=f"-g {target.name}")
     if ctx.family not in spec.families:

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NoReturn, Protocol
 
-from vnetkit.errors import RuleError
+from vnetkit.errors import CannotDerive, HostDependent, RuleError
 from vnetkit.iptables.canonical._values import Family, check_text, fail
 from vnetkit.model import Option
 
@@ -29,6 +29,29 @@ class BackendRefusal(RuleError):
     """One backend refuses the rule and the other does not (see ``canonical(backend=None)``)."""
 
 
+class Resolver(Protocol):
+    """The host's name databases, looked up the way iptables looks them up (files and NSS).
+
+    Each answers None for a name or number the host does not know. The real
+    one is :class:`vnetkit.exec.resolver.HostResolver`; tests pass a fake.
+    """
+
+    def service(self, name: str, protocol: str) -> int | None:
+        """``http``, ``tcp`` -> 80 (getservbyname)."""
+
+    def protocol_number(self, name: str) -> int | None:
+        """``gre`` -> 47 (getprotobyname)."""
+
+    def protocol_name(self, number: int) -> str | None:
+        """47 -> ``gre`` (getprotobynumber: the first name /etc/protocols gives)."""
+
+    def user(self, name: str) -> int | None:
+        """``root`` -> 0 (getpwnam)."""
+
+    def group(self, name: str) -> int | None:
+        """``root`` -> 0 (getgrnam)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Ctx:
     """What a handler may look at besides its own options."""
@@ -38,6 +61,18 @@ class Ctx:
     protocol: int | None  # -p as a number; None when absent or "all"
     protocol_negated: bool
     tcp_syn: bool = False  # a tcp match compares SYN set (legacy TCPMSS needs one)
+    resolver: Resolver | None = None  # None: names that need the host's files are refused
+
+    def host_dependent(self, message: str, where: str) -> NoReturn:
+        """A value whose printed form comes from a host file the resolver does not cover.
+
+        Without a resolver (pure canonical()) that is ``HostDependent``, a
+        ``RuleError``; with one (sync, Snapshot), ``CannotDerive``, so the
+        caller asks the tool on this host instead.
+        """
+        if self.resolver is None:
+            raise HostDependent(message, location=where)
+        raise CannotDerive(f"{where}: {message}", what=where)
 
     def needs_protocol(self, allowed: Mapping[int, str], where: str) -> None:
         """Refuse unless ``-p`` is one of ``allowed`` and not negated (the kernel's check)."""
