@@ -10,11 +10,16 @@ byte. Pure: no I/O.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import functools
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from vnetkit.errors import ParseError, RuleError
 from vnetkit.iptables.text import join_args, split_line
 from vnetkit.model import Counters, Match, Option, Rule, Target
+
+if TYPE_CHECKING:
+    from vnetkit.iptables.canonical._ext import Ext
 
 __all__ = ["parse_rule", "parse_rule_line", "render_line", "rule_args"]
 
@@ -90,6 +95,43 @@ def _implicit_options(
     return matches[-1][1]
 
 
+@functools.cache
+def _extensions() -> tuple[Mapping[str, Ext], Mapping[str, Ext]]:
+    """The option grammar of every extension canonical() models: (matches, targets) by name.
+
+    Imported on first use: ``canonical`` itself renders rules with this module.
+    """
+    from vnetkit.iptables.canonical import MATCHES, TARGETS  # noqa: PLC0415 - import cycle
+
+    return MATCHES, TARGETS
+
+
+def _arity(
+    option: str,
+    matches: list[tuple[str, list[Option]]],
+    target: tuple[str, bool, list[Option]] | None,
+    current: list[Option],
+) -> int | None:
+    """How many values ``option`` takes, by the extension iptables would give it to.
+
+    The target first when its options are being read, then the matches from
+    the latest (as getopt sees the merged option tables); None when no
+    known extension defines the option.
+    """
+    known_matches, known_targets = _extensions()
+    name = option.partition("=")[0] if option.startswith("--") else option
+    owners: list[Ext | None] = []
+    if target is not None and target[2] is current:
+        owners.append(known_targets.get(target[0]))
+    owners += [known_matches.get(match) for match, _ in reversed(matches)]
+    if target is not None and target[2] is not current:
+        owners.append(known_targets.get(target[0]))
+    for spec in owners:
+        if spec is not None and name in spec.spellings:
+            return spec.arity.get(spec.spellings[name], 1)
+    return None
+
+
 def parse_rule(args: Sequence[str] | str, *, with_counters: bool = False) -> Rule:
     """A ``Rule`` from argv (``("-s", "10.0.0.1", "-j", "DROP")``) or one string of them.
 
@@ -131,15 +173,25 @@ def _parse(args: tuple[str, ...]) -> tuple[Rule, Counters | None]:  # noqa: PLR0
                 raise RuleError(f"rule arguments must be strings, got {tok!r} in {list(args)!r}")
             if not _is_option(tok):
                 raise _fail(f"unexpected argument {tok!r}", args)
-            # An extension's option: its values run up to the next option or "!".
+            # An extension's option: as many values as the extension defines for it
+            # (what getopt gives it, even a value that looks like an option); for an
+            # option no known extension defines, up to the next option or "!".
             start = i
             if i < n and args[i] == "!" and i + 1 < n and not _is_option(args[i + 1]):
                 # iptables 1.8 refuses the old "--dport ! 22" form too
                 raise _fail(f"write '! {tok} {args[i + 1]}', not '{tok} ! {args[i + 1]}'", args)
-            while i < n and args[i] != "!" and not _is_option(args[i]):
-                i += 1
             if current is None:
                 current = _implicit_options(core, matches, args)
+            want = _arity(tok, matches, target, current)
+            if want is None:
+                while i < n and args[i] != "!" and not _is_option(args[i]):
+                    i += 1
+            else:
+                if "=" in tok and tok.startswith("--"):
+                    want -= 1  # --opt=value carries its first value
+                if want > 0 and i + want > n:
+                    raise _fail(f"{tok} needs {want} value{'s' if want > 1 else ''}", args)
+                i += max(want, 0)
             current.append(Option(tok, args[start:i], negate))
             negate = False
         elif kind == _K_NOT:

@@ -411,7 +411,9 @@ MATCHES: tuple[Ext, ...] = (
         "time",
         "match",
         None,
-        "--datestart --datestop --timestart --timestop --monthdays --weekdays --kerneltz --utc --contiguous",
+        "--datestart --datestop --timestart --timestop --monthdays --weekdays --kerneltz|--localtz --utc"
+        " --contiguous",
+        flags="--kerneltz --utc --contiguous",
     ),
     ext("u32", "match", None, "--u32"),
     ext(
@@ -422,5 +424,6 @@ MATCHES: tuple[Ext, ...] = (
         " --hashlimit-srcmask --hashlimit-dstmask --hashlimit-htable-size --hashlimit-htable-max"
         " --hashlimit-htable-expire --hashlimit-htable-gcinterval --hashlimit-rate-match"
         " --hashlimit-rate-interval",
+        flags="--hashlimit-rate-match",
     ),
 )
