@@ -21,7 +21,7 @@ from vnetkit.model import Counters, Match, Option, Rule, Target
 if TYPE_CHECKING:
     from vnetkit.iptables.canonical._ext import Ext
 
-__all__ = ["parse_rule", "parse_rule_line", "render_line", "rule_args"]
+__all__ = ["line_chain", "parse_rule", "parse_rule_line", "render_line", "rule_args"]
 
 # Core options that take one value, by every spelling iptables accepts.
 _CORE: dict[str, str] = {
@@ -266,6 +266,18 @@ def parse_rule_line(line: str) -> tuple[str, Rule, Counters | None]:
         raise ParseError(f"expected '-A CHAIN ...': {line!r}", source="rule line")
     rule, inline = _parse(args[2:])
     return args[1], rule, counters or inline
+
+
+def line_chain(line: str) -> str:
+    """The chain of a save line ``-A CHAIN ...`` (or ``[P:B] -A CHAIN ...``), without parsing the rule.
+
+    iptables refuses whitespace in chain names, so the chain is the second
+    word; the rest of the line is read only by :func:`parse_rule_line`.
+    """
+    if line.startswith("["):
+        line = line[line.find("] ") + 2 :]
+    end = line.find(" ", 3)
+    return line[3:] if end < 0 else line[3:end]
 
 
 def _option_args(options: Iterable[Option]) -> list[str]:

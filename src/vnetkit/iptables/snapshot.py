@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 from vnetkit.errors import ParseError
 from vnetkit.iptables.canonical import canonical
-from vnetkit.iptables.rules import parse_rule, render_line
+from vnetkit.iptables.rules import line_chain, parse_rule, render_line
 from vnetkit.iptables.savefile import parse_save
 from vnetkit.model import Rule, Ruleset
 
@@ -66,8 +66,7 @@ class Snapshot:
                 if table is None:
                     raise ParseError(f"a rule outside any table: {line!r}", source=source, line=number)
                 bare = _without_counters(line)
-                chain = bare.split(" ", 2)[1] if bare.count(" ") else ""
-                snap._rules.setdefault((table, chain), Counter())[bare] += 1
+                snap._rules.setdefault((table, line_chain(bare)), Counter())[bare] += 1
             elif head == ":" and table is not None:
                 snap._chains.add((table, line[1:].split(" ", 1)[0]))
             elif head == "*":

@@ -18,9 +18,9 @@ import difflib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from vnetkit.errors import ConfigError
+from vnetkit.errors import ConfigError, ParseError, RuleError
 from vnetkit.iptables.names import check_chain, check_table, is_builtin
-from vnetkit.iptables.rules import render_line
+from vnetkit.iptables.rules import line_chain, parse_rule_line, render_line
 from vnetkit.iptables.savefile import parse_save
 from vnetkit.iptables.transaction import Transaction
 from vnetkit.model import Rule, Ruleset
@@ -155,8 +155,7 @@ def live_from_save(text: str) -> dict[str, LiveTable]:
     for line in text.splitlines():
         if line.startswith("-A "):
             if current is not None:
-                chain = line[3 : line.find(" ", 3) if line.find(" ", 3) > 0 else len(line)]
-                current.lines.setdefault(chain, []).append(line)
+                current.lines.setdefault(line_chain(line), []).append(line)
         elif line.startswith(":"):
             if current is not None:
                 current.chains.add(line[1:].split(" ", 1)[0])
@@ -165,13 +164,22 @@ def live_from_save(text: str) -> dict[str, LiveTable]:
     return out
 
 
-def _target(line: str) -> str | None:
-    """The -j/-g target of a save line (one split; a comment cannot hide one: it is quoted)."""
-    words = line.split(" ")
-    for k in range(len(words) - 2, -1, -1):
-        if words[k] in ("-j", "-g"):
-            return words[k + 1]
-    return None
+def jumps_to_owned(line: str, prefix: str) -> bool:
+    """True if the save line's rule jumps or goes to a chain named ``prefix...``.
+
+    The line is read with the rule grammar (:func:`parse_rule_line`): text in
+    a comment, a log prefix or a string match that looks like ``-j VNK-X`` is
+    a value, not a target. A line without ``-j PREFIX``/``-g PREFIX`` anywhere
+    cannot jump to an owned chain and is not parsed at all; a line the grammar
+    cannot read is never ours.
+    """
+    if f"-j {prefix}" not in line and f"-g {prefix}" not in line:
+        return False
+    try:
+        rule = parse_rule_line(line)[1]
+    except (ParseError, RuleError):
+        return False
+    return rule.target is not None and rule.target.name.startswith(prefix)
 
 
 class _RenderCache:
@@ -282,8 +290,7 @@ class _Planner:
             if chain.startswith(prefix):
                 continue
             for line in lines:
-                target = _target(line)
-                if target is not None and target.startswith(prefix) and (chain, line) not in keep:
+                if (chain, line) not in keep and jumps_to_owned(line, prefix):
                     self.tx.delete_line(table, chain, line)
                     self.changes.append(Change("remove", table, chain, line))
 
