@@ -122,7 +122,6 @@ def _expect_cannot_derive(v: dict[str, Any], backend: Backend | None) -> bool:
         return False
     assert answer.what in _not_modelled(v), f"CannotDerive for {answer.what}, a modelled extension"
     return True
-    return False
 
 
 # Known bugs in vnetkit.iptables.rules / text (reported; fixes are outside canonical()).

@@ -99,7 +99,7 @@ def test_sync_never_touches_rules_of_other_owners(
     assert added == (set() if jump_there else {("INPUT", "-A INPUT -j VNK-WEB")})
     # and the transaction removes nothing by content but our stale jump
     text = plan.transaction.render(["filter"])
-    for chain, line in foreign:
+    for _chain, line in foreign:
         assert f"-D {line[3:]}" not in text
 
 
