@@ -11,6 +11,8 @@ need nft nftables
 need conntrack conntrack
 need ipset ipset
 need ping iputils-ping
+# /etc/services and /etc/protocols: iptables looks names up there, and so does vnetkit's resolver
+[ -r /etc/services ] && [ -r /etc/protocols ] || missing="$missing netbase"
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing="$missing python3-venv"
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" != 0 ]; then

@@ -34,8 +34,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
-from vnetkit.errors import CannotDerive, RuleError
-from vnetkit.iptables.canonical._ext import TCP, UDP, Backend, BackendRefusal, Ctx, Ext, Opts
+from vnetkit.errors import CannotDerive, HostDependent, RuleError
+from vnetkit.iptables.canonical._ext import TCP, UDP, Backend, BackendRefusal, Ctx, Ext, Opts, Resolver
 from vnetkit.iptables.canonical._matches import MATCHES as _OTHER_MATCHES
 from vnetkit.iptables.canonical._matches_ct import MATCHES as _CT_MATCHES
 from vnetkit.iptables.canonical._matches_hdr import MATCHES as _HDR_MATCHES
@@ -46,11 +46,19 @@ from vnetkit.iptables.canonical._tables import PROTOCOL_INPUT, PROTOCOL_PRINTED,
 from vnetkit.iptables.canonical._targets import TARGETS as _TARGETS
 from vnetkit.iptables.canonical._targets_more import TARGETS as _MORE_TARGETS
 from vnetkit.iptables.canonical._targets_nat import TARGETS as _NAT_TARGETS
-from vnetkit.iptables.canonical._values import Family, check_text, fail, network_text, parse_network, uint
+from vnetkit.iptables.canonical._values import (
+    Family,
+    check_text,
+    fail,
+    host_dependent,
+    network_text,
+    parse_network,
+    uint,
+)
 from vnetkit.iptables.rules import rule_args
 from vnetkit.model import Match, Option, Rule, Target
 
-__all__ = ["canonical", "canonical_address", "canonical_protocol", "canonical_rules"]
+__all__ = ["Resolver", "canonical", "canonical_address", "canonical_protocol", "canonical_rules"]
 
 MATCHES: dict[str, Ext] = {
     spec.name: spec for spec in (*_L4_MATCHES, *_CT_MATCHES, *_OTHER_MATCHES, *_HDR_MATCHES, *_RATE_MATCHES)
@@ -59,13 +67,21 @@ TARGETS: dict[str, Ext] = {spec.name: spec for spec in (*_TARGETS, *_NAT_TARGETS
 
 
 def canonical(
-    rule: Rule, *, family: Literal["ipv4", "ipv6"] = "ipv4", backend: Literal["nft", "legacy"] | None = None
+    rule: Rule,
+    *,
+    family: Literal["ipv4", "ipv6"] = "ipv4",
+    backend: Literal["nft", "legacy"] | None = None,
+    resolver: Resolver | None = None,
 ) -> Rule:
     """The rule as ``iptables-save`` prints it after ``iptables -A CHAIN <rule>``.
 
-    Raises ``RuleError`` for a rule iptables would refuse, for inputs whose
-    printed form depends on the host (names that need /etc or DNS), and for
-    ``-s``/``-d`` lists, which become several rules (see :func:`canonical_rules`).
+    Raises ``RuleError`` for a rule iptables would refuse and for ``-s``/``-d``
+    lists, which become several rules (see :func:`canonical_rules`);
+    ``CannotDerive`` for an extension or value whose printed form it does not
+    model. A name looked up on the host (a service, protocol, user or group
+    name; a host name) is ``HostDependent`` (a ``RuleError``) unless a
+    ``resolver`` answers it; with a resolver, what it does not cover (host
+    names, /etc/iproute2 names...) is ``CannotDerive``.
     """
     _check_mode(family, backend)
     for flag, value in (("-s", rule.source), ("-d", rule.destination)):
@@ -75,20 +91,34 @@ def canonical(
                 " use canonical_rules()",
                 location=flag,
             )
-    if backend is not None:
-        return _one(rule, family, backend)
-    return _both(rule, family)
+    try:
+        if backend is not None:
+            return _one(rule, family, backend, resolver)
+        return _both(rule, family, resolver)
+    except HostDependent as exc:
+        if resolver is None:
+            raise
+        raise CannotDerive(f"{exc} (not covered by the resolver)", what=exc.location or "") from exc
 
 
 def canonical_rules(
-    rule: Rule, *, family: Literal["ipv4", "ipv6"] = "ipv4", backend: Literal["nft", "legacy"] | None = None
+    rule: Rule,
+    *,
+    family: Literal["ipv4", "ipv6"] = "ipv4",
+    backend: Literal["nft", "legacy"] | None = None,
+    resolver: Resolver | None = None,
 ) -> list[Rule]:
     """The rules iptables-save prints for one ``-A``: one per ``-s``/``-d`` list element, source-major."""
     _check_mode(family, backend)
     sources = _elements(rule.source, rule.source_negated, "-s")
     destinations = _elements(rule.destination, rule.destination_negated, "-d")
     return [
-        canonical(dataclasses.replace(rule, source=s, destination=d), family=family, backend=backend)
+        canonical(
+            dataclasses.replace(rule, source=s, destination=d),
+            family=family,
+            backend=backend,
+            resolver=resolver,
+        )
         for s in sources
         for d in destinations
     ]
@@ -106,8 +136,8 @@ def canonical_address(text: str, *, family: Family | None = None) -> str | None:
 
 def canonical_protocol(text: str) -> str | None:
     """``TCP`` -> ``tcp``, ``6`` -> ``tcp``, ``icmpv6`` -> ``ipv6-icmp``; ``all``/``0`` -> None."""
-    number = _protocol_number(text)
-    return None if number == 0 else _protocol_name(number, text)
+    number = _protocol_number(text, None)
+    return None if number == 0 else _protocol_name(number, text, None)
 
 
 # ---------------------------------------------------------------- the two backends
@@ -122,12 +152,12 @@ def _check_mode(family: object, backend: object) -> None:
         )
 
 
-def _both(rule: Rule, family: Family) -> Rule:
+def _both(rule: Rule, family: Family, resolver: Resolver | None) -> Rule:
     results: dict[str, Rule | BackendRefusal] = {}
     backends: tuple[Backend, ...] = ("nft", "legacy")
     for backend in backends:
         try:
-            results[backend] = _one(rule, family, backend)
+            results[backend] = _one(rule, family, backend, resolver)
         except BackendRefusal as refusal:
             results[backend] = refusal
     nft, legacy = results["nft"], results["legacy"]
@@ -186,26 +216,32 @@ def _interface(text: str | None, negated: bool, backend: Backend, flag: str) -> 
     return ("+", True) if negated and backend == "nft" else (None, False)
 
 
-def _protocol_number(text: str) -> int:
+def _protocol_number(text: str, resolver: Resolver | None) -> int:
     low = text.lower()  # iptables lowercases -p
     if low in PROTOCOL_INPUT:
         return PROTOCOL_INPUT[low]
     if re.fullmatch(r"[ \t\n\v\f\r]*\+?[0-9][0-9a-fx]*", low):
         return uint(low, "-p", hi=255)
-    raise fail(
+    if resolver is not None:
+        found = resolver.protocol_number(low)
+        if found is None:
+            raise fail(f"unknown protocol {text!r} (not in this host's /etc/protocols)", location="-p")
+        return found
+    raise host_dependent(
         f"protocol {text!r} would be looked up in /etc/protocols; use a name iptables knows"
         f" ({', '.join(sorted(PROTOCOL_INPUT))}) or a number",
         location="-p",
-        choices=tuple(sorted(PROTOCOL_INPUT)),
     )
 
 
-def _protocol_name(number: int, text: str) -> str:
+def _protocol_name(number: int, text: str, resolver: Resolver | None) -> str:
     if number in PROTOCOL_PRINTED:
         return PROTOCOL_PRINTED[number]
+    if resolver is not None:  # iptables-save asks getprotobynumber
+        return resolver.protocol_name(number) or str(number)
     if number in UNNAMED_PROTOCOLS:
         return str(number)
-    raise fail(
+    raise host_dependent(
         f"protocol {text!r} is printed under its /etc/protocols name on most hosts, which canonical() does"
         " not read; only iptables' built-in protocols and unassigned numbers (147-252) are supported",
         location="-p",
@@ -311,25 +347,27 @@ def _strings(rule: Rule) -> Iterator[tuple[str, str]]:
                 yield value, f"{where} {opt.name}"
 
 
-def _one(rule: Rule, family: Family, backend: Backend) -> Rule:
+def _one(rule: Rule, family: Family, backend: Backend, resolver: Resolver | None) -> Rule:
     for text, where in _strings(rule):
         check_text(text, where)
     source = _address(rule.source, rule.source_negated, family, backend, "-s")
     destination = _address(rule.destination, rule.destination_negated, family, backend, "-d")
     in_iface = _interface(rule.in_interface, rule.in_interface_negated, backend, "-i")
     out_iface = _interface(rule.out_interface, rule.out_interface_negated, backend, "-o")
-    number = None if rule.protocol is None else _protocol_number(rule.protocol)
+    number = None if rule.protocol is None else _protocol_number(rule.protocol, resolver)
     if number == 0 and rule.protocol_negated:
         raise fail("'! -p all' would never match", location="-p")
-    protocol = None if not number or rule.protocol is None else _protocol_name(number, rule.protocol)
+    protocol = (
+        None if not number or rule.protocol is None else _protocol_name(number, rule.protocol, resolver)
+    )
     if rule.fragment is not None and family == "ipv6":
         raise fail("ip6tables has no -f; use -m frag", location="-f")
     entries, target_entry = _dispatch(rule, family, number or None)
-    ctx = Ctx(family, backend, number or None, bool(protocol) and rule.protocol_negated)
+    ctx = Ctx(family, backend, number or None, bool(protocol) and rule.protocol_negated, resolver=resolver)
     fields: dict[int, L4] = {}
     for k, entry in enumerate(entries):
         if entry.spec is not None and entry.name in ("tcp", "udp"):
-            fields[k] = l4_fields(Opts(entry.spec, entry.options))
+            fields[k] = l4_fields(Opts(entry.spec, entry.options), ctx)
     syn = any(f.name == "tcp" and f.flags[1] & SYN_FLAGS[1] and not f.flags[2] for f in fields.values())
     ctx = dataclasses.replace(ctx, tcp_syn=syn)
     matches = _matches(entries, fields, ctx)

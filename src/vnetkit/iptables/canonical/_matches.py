@@ -12,6 +12,7 @@ printed form needs a file in /etc (ipv6header).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from vnetkit.iptables.canonical._ext import Ctx, Ext, Opts, ext
 from vnetkit.iptables.canonical._tables import (
@@ -27,6 +28,7 @@ from vnetkit.iptables.canonical._values import (
     address_text,
     check_text,
     fail,
+    host_dependent,
     mark_text,
     names_in_order,
     numeric_address,
@@ -168,9 +170,18 @@ def _physdev(o: Opts, ctx: Ctx) -> tuple[Option, ...]:
     return tuple(out)
 
 
-def _ids(text: str, where: str) -> str:
+def _ids(text: str, where: str, lookup: Callable[[str], int | None] | None) -> str:
+    """libxt_owner: a user/group name first (getpwnam/getgrnam), else ``N`` or ``N-M``."""
+    if lookup is not None:
+        found = lookup(text)
+        if found is not None:
+            return str(found)
     if re.fullmatch(r"\s*[A-Za-z_][\w.-]*", text):
-        raise fail(f"user/group name {text.strip()!r} needs NSS; give the numeric id", location=where)
+        if lookup is None:
+            raise host_dependent(
+                f"user/group name {text.strip()!r} needs NSS; give the numeric id", location=where
+            )
+        raise fail(f"no user/group {text.strip()!r} on this host", location=where)
     lo, hi = uint_range(text, where, sep="-", hi=U32 - 1, empty_ends=False)
     if lo > hi:
         raise fail(f"reversed range {text!r}", location=where)
@@ -186,9 +197,14 @@ def _owner(o: Opts, ctx: Ctx) -> tuple[Option, ...]:
     out: list[Option] = []
     if o.has("--socket-exists"):
         out.append(Option("--socket-exists", (), o.neg("--socket-exists")))
-    for key in ("--uid-owner", "--gid-owner"):
+    resolver = ctx.resolver
+    lookups = {
+        "--uid-owner": None if resolver is None else resolver.user,
+        "--gid-owner": None if resolver is None else resolver.group,
+    }
+    for key, lookup in lookups.items():
         if o.has(key):
-            out.append(Option(key, (_ids(o.value(key), o.where(key)),), o.neg(key)))
+            out.append(Option(key, (_ids(o.value(key), o.where(key), lookup),), o.neg(key)))
     if o.has("--suppl-groups"):
         out.append(Option("--suppl-groups"))
     return tuple(out)
@@ -311,12 +327,12 @@ def _devgroup(o: Opts, ctx: Ctx) -> tuple[Option, ...]:
         if o.has(key):
             text = o.value(key)
             if not re.match(r"\s*\+?[0-9]", text):
-                raise fail(
+                raise host_dependent(
                     f"group name {text!r} needs /etc/iproute2/group; give the number", location=o.where(key)
                 )
             value, mask = value_mask(text, o.where(key))
             if mask is None or mask == U32:
-                raise fail(
+                raise host_dependent(
                     f"{text!r}: a group without a mask is printed under its /etc/iproute2/group name"
                     " (0 is 'default'), which canonical() does not read; give a mask (e.g. 0x1/0xff)",
                     location=o.where(key),

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import re
 
-from vnetkit.iptables.canonical._ext import BackendRefusal, Ctx, Ext, Opts, ext
+from vnetkit.iptables.canonical._ext import BackendRefusal, Ctx, Ext, Opts, Resolver, ext
 from vnetkit.iptables.canonical._tables import CT_STATES, CT_STATUSES, PROTOCOL_INPUT, STATE_STATES
 from vnetkit.iptables.canonical._values import (
     BITS,
@@ -21,6 +21,7 @@ from vnetkit.iptables.canonical._values import (
     address_text,
     check_text,
     fail,
+    host_dependent,
     host_mask,
     mark_text,
     names_in_order,
@@ -40,13 +41,18 @@ _CT_ADDRESSES = ("--ctorigsrc", "--ctorigdst", "--ctreplsrc", "--ctrepldst")
 _CT_PORTS = ("--ctorigsrcport", "--ctorigdstport", "--ctreplsrcport", "--ctrepldstport")
 
 
-def protocol_number(text: str, where: str) -> int:
-    """A protocol as a number: digits, or a name built into iptables (case as given)."""
+def protocol_number(text: str, where: str, resolver: Resolver | None = None) -> int:
+    """A protocol as a number: digits, a name built into iptables (case as given), or getprotobyname."""
     if text in PROTOCOL_INPUT:
         return PROTOCOL_INPUT[text]
     if re.fullmatch(r"\s*\+?[0-9]\w*", text):
         return uint(text, where, hi=255)
-    raise fail(
+    if resolver is not None:
+        found = resolver.protocol_number(text)
+        if found is None:
+            raise fail(f"unknown protocol {text!r} (not in this host's /etc/protocols)", location=where)
+        return found
+    raise host_dependent(
         f"protocol {text!r} would be looked up in /etc/protocols; give its number",
         location=where,
     )
@@ -63,7 +69,7 @@ def _conntrack(o: Opts, ctx: Ctx) -> tuple[Option, ...]:
     if o.has("--ctstate"):
         add("--ctstate", names_in_order(o.value("--ctstate"), CT_STATES, o.where("--ctstate")))
     if o.has("--ctproto"):
-        number = protocol_number(o.value("--ctproto"), o.where("--ctproto"))
+        number = protocol_number(o.value("--ctproto"), o.where("--ctproto"), ctx.resolver)
         # libxt_conntrack tests XT_INV_PROTO (0x40) in its own flags, where 0x40 is --ctstatus.
         if number == 0 and o.neg("--ctstatus") and o.index("--ctstatus") < o.index("--ctproto"):
             raise fail("iptables refuses --ctproto 0 after '! --ctstatus'", location=o.where("--ctproto"))

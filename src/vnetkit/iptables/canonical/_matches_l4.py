@@ -27,7 +27,17 @@ from vnetkit.iptables.canonical._ext import (
     ext,
 )
 from vnetkit.iptables.canonical._tables import ICMP_TYPES, ICMPV6_TYPES, MH_TYPES
-from vnetkit.iptables.canonical._values import U16, U32, fail, port, port_range, span, uint, uint_range
+from vnetkit.iptables.canonical._values import (
+    U16,
+    U32,
+    Service,
+    fail,
+    port,
+    port_range,
+    span,
+    uint,
+    uint_range,
+)
 from vnetkit.model import Option
 
 FULL = (0, U16)
@@ -90,12 +100,21 @@ def _parse_flags(text: str, where: str) -> int:
     return value
 
 
-def l4_fields(o: Opts) -> L4:
+def services(ctx: Ctx, protocol: str) -> Service | None:
+    """getservbyname for ``protocol`` through the context's resolver; None without one."""
+    resolver = ctx.resolver
+    if resolver is None:
+        return None
+    return lambda name: resolver.service(name, protocol)
+
+
+def l4_fields(o: Opts, ctx: Ctx) -> L4:
     """The fields of a tcp/udp match from its options."""
     ports = {}
+    service = services(ctx, o.ext.name)
     for key in ("--sport", "--dport"):
         if o.has(key):
-            lo, hi = port_range(o.value(key), o.where(key))
+            lo, hi = port_range(o.value(key), o.where(key), service=service)
             ports[key] = Ports(lo, hi, o.neg(key))
     flags = (0, 0, False)
     option = None
@@ -171,7 +190,7 @@ def l4_print(fields: L4) -> tuple[Option, ...]:
 
 def _l4(o: Opts, ctx: Ctx) -> tuple[Option, ...]:
     # Used when a caller asks for one match alone; the rule pipeline merges via l4_fields.
-    return l4_print(l4_fields(o))
+    return l4_print(l4_fields(o, ctx))
 
 
 def _sctp(o: Opts, ctx: Ctx) -> tuple[Option, ...]:
@@ -179,7 +198,7 @@ def _sctp(o: Opts, ctx: Ctx) -> tuple[Option, ...]:
     out: list[Option] = []
     for key in ("--sport", "--dport"):  # printed even when 0:65535
         if o.has(key):
-            lo, hi = port_range(o.value(key), o.where(key))
+            lo, hi = port_range(o.value(key), o.where(key), service=services(ctx, "sctp"))
             out.append(Option(key, (span(lo, hi),), o.neg(key)))
     if o.has("--chunk-types"):  # kept as written (scope: canonical form not derived)
         out.append(Option("--chunk-types", o.values("--chunk-types"), o.neg("--chunk-types")))
@@ -230,11 +249,12 @@ def _multiport(o: Opts, ctx: Ctx) -> tuple[Option, ...]:
         raise fail("needs -p tcp, udp, udplite, sctp or dccp (without '!')", location=where)
     items: list[str] = []
     slots = 0
+    service = services(ctx, _MULTIPORT_PROTOCOLS[ctx.protocol])
     for item in o.value(key).split(","):
         first, colon, last = item.partition(":")
-        lo = port(first, where)
+        lo = port(first, where, service=service)
         if colon:
-            hi = port(last, where)
+            hi = port(last, where, service=service)
             if lo >= hi:
                 raise fail(f"invalid port range {item!r} (needs a < b)", location=where)
             items.append(f"{lo}:{hi}")

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import re
 import socket
+from collections.abc import Callable
 from typing import Literal
 
-from vnetkit.errors import RuleError
+from vnetkit.errors import HostDependent, RuleError
 
 Family = Literal["ipv4", "ipv6"]
 
@@ -35,6 +36,18 @@ _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 def fail(message: str, *, location: str | None = None, choices: tuple[str, ...] = ()) -> RuleError:
     """A ``RuleError`` whose message starts with what it is about."""
     return RuleError(f"{location}: {message}" if location else message, location=location, choices=choices)
+
+
+def host_dependent(message: str, *, location: str) -> HostDependent:
+    """A ``RuleError`` for a value printed after a look-up in this host's files or NSS.
+
+    ``canonical()`` turns it into ``CannotDerive`` when it was given a resolver
+    that does not cover the look-up, so the caller asks the tool instead.
+    """
+    return HostDependent(f"{location}: {message}", location=location)
+
+
+Service = Callable[[str], "int | None"]
 
 
 def uint(text: str, what: str, *, lo: int = 0, hi: int = U32, decimal: bool = False) -> int:
@@ -58,30 +71,43 @@ def uint(text: str, what: str, *, lo: int = 0, hi: int = U32, decimal: bool = Fa
     return value
 
 
-def port(text: str, what: str, *, decimal: bool = False) -> int:
-    """A port number; service names need /etc/services, so they are refused."""
+def port(text: str, what: str, *, decimal: bool = False, service: Service | None = None) -> int:
+    """A port number, or a service name looked up with ``service`` (getservbyname).
+
+    Without ``service`` a name is ``HostDependent``: /etc/services decides it.
+    """
     try:
         return uint(text, what, hi=U16, decimal=decimal)
     except RuleError:
-        if re.fullmatch(r"\s*[A-Za-z][\w.+-]*", text):
-            raise fail(
-                f"service name {text.strip()!r} would be looked up in /etc/services;"
-                " give the port number instead",
-                location=what,
-            ) from None
-        raise
+        if not re.fullmatch(r"\s*[A-Za-z][\w.+-]*", text):
+            raise
+    if service is None:
+        raise host_dependent(
+            f"service name {text.strip()!r} would be looked up in /etc/services;"
+            " give the port number instead",
+            location=what,
+        ) from None
+    found = service(text)
+    if found is None:
+        raise fail(f"service {text!r} is not known on this host (/etc/services)", location=what) from None
+    return found
 
 
 def port_range(
-    text: str, what: str, *, decimal: bool = False, allow_reversed: bool = False
+    text: str,
+    what: str,
+    *,
+    decimal: bool = False,
+    allow_reversed: bool = False,
+    service: Service | None = None,
 ) -> tuple[int, int]:
     """``a``, ``a:b``, ``:b`` (from 0) or ``a:`` (to 65535), as libxt_tcp reads them."""
     if ":" not in text:
-        value = port(text, what, decimal=decimal)
+        value = port(text, what, decimal=decimal, service=service)
         return value, value
     first, _, last = text.partition(":")
-    lo = port(first, what, decimal=decimal) if first else 0
-    hi = port(last, what, decimal=decimal) if last else U16
+    lo = port(first, what, decimal=decimal, service=service) if first else 0
+    hi = port(last, what, decimal=decimal, service=service) if last else U16
     if lo > hi and not allow_reversed:
         raise fail(f"invalid port range {text!r} (min > max)", location=what)
     return lo, hi
@@ -228,7 +254,7 @@ def network_text(value: int, mask: int, family: Family) -> str:
 
 
 def _name_error(text: str, what: str) -> RuleError:
-    return fail(
+    return host_dependent(
         f"{text!r} is not a numeric address; host names are not resolved, give an address",
         location=what,
     )

@@ -1,0 +1,96 @@
+"""The host's name databases, asked the way iptables asks them.
+
+Owns: ``HostResolver``, the real implementation of
+``vnetkit.iptables.canonical.Resolver``: service names (getservbyname),
+protocol names and numbers (getprotobyname, getprotobynumber), users
+(getpwnam) and groups (getgrnam), through the C library, so NSS and
+/etc/services, /etc/protocols, /etc/passwd and /etc/group answer exactly as
+they answer iptables on this host. Answers are remembered per resolver.
+Does not own: where these names may appear in a rule (``canonical``).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import functools
+import grp
+import pwd
+import socket
+
+__all__ = ["HostResolver"]
+
+
+class _Protoent(ctypes.Structure):
+    _fields_ = (
+        ("p_name", ctypes.c_char_p),
+        ("p_aliases", ctypes.POINTER(ctypes.c_char_p)),
+        ("p_proto", ctypes.c_int),
+    )
+
+
+@functools.cache
+def _libc() -> ctypes.CDLL:
+    lib = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    lib.getprotobynumber.argtypes = (ctypes.c_int,)
+    lib.getprotobynumber.restype = ctypes.POINTER(_Protoent)
+    return lib
+
+
+class HostResolver:
+    """This host's answers for service, protocol, user and group names (None: not known here)."""
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[str, str | int, str], int | str | None] = {}
+
+    def _remember(self, key: tuple[str, str | int, str], value: int | str | None) -> int | str | None:
+        self._cache[key] = value
+        return value
+
+    def service(self, name: str, protocol: str) -> int | None:
+        key = ("service", name, protocol)
+        if key in self._cache:
+            return self._cache[key]  # type: ignore[return-value]
+        try:
+            found: int | None = socket.getservbyname(name, protocol)
+        except (OSError, UnicodeError, ValueError):
+            found = None
+        return self._remember(key, found)  # type: ignore[return-value]
+
+    def protocol_number(self, name: str) -> int | None:
+        key = ("protocol", name, "")
+        if key in self._cache:
+            return self._cache[key]  # type: ignore[return-value]
+        try:
+            found: int | None = socket.getprotobyname(name)
+        except (OSError, UnicodeError, ValueError):
+            found = None
+        return self._remember(key, found)  # type: ignore[return-value]
+
+    def protocol_name(self, number: int) -> str | None:
+        key = ("protocol-number", number, "")
+        if key in self._cache:
+            return self._cache[key]  # type: ignore[return-value]
+        entry = _libc().getprotobynumber(number)
+        name = entry.contents.p_name.decode("utf-8", "surrogateescape") if entry else None
+        return self._remember(key, name)  # type: ignore[return-value]
+
+    def user(self, name: str) -> int | None:
+        key = ("user", name, "")
+        if key in self._cache:
+            return self._cache[key]  # type: ignore[return-value]
+        try:
+            found: int | None = pwd.getpwnam(name).pw_uid
+        except (KeyError, UnicodeError, ValueError):
+            found = None
+        return self._remember(key, found)  # type: ignore[return-value]
+
+    def group(self, name: str) -> int | None:
+        key = ("group", name, "")
+        if key in self._cache:
+            return self._cache[key]  # type: ignore[return-value]
+        try:
+            found: int | None = grp.getgrnam(name).gr_gid
+        except (KeyError, UnicodeError, ValueError):
+            found = None
+        return self._remember(key, found)  # type: ignore[return-value]
