@@ -20,10 +20,11 @@ from vnetkit.iptables.rules import parse_rule, render_line
 class FakeResolver:
     """A host whose databases hold a few names, some unlike any real /etc."""
 
-    services = {("http", "tcp"): 80, ("web", "tcp"): 8080, ("dns", "udp"): 53, ("sig", "sctp"): 2905}
-    protocols = {"gre": 47, "ospf": 89, "weird": 200}
-    users = {"root": 0, "alice": 1000}
-    groups = {"root": 0, "staff": 50}
+    def __init__(self) -> None:
+        self.services = {("http", "tcp"): 80, ("web", "tcp"): 8080, ("dns", "udp"): 53, ("sig", "sctp"): 2905}
+        self.protocols = {"gre": 47, "ospf": 89, "weird": 200}
+        self.users = {"root": 0, "alice": 1000}
+        self.groups = {"root": 0, "staff": 50}
 
     def service(self, name: str, protocol: str) -> int | None:
         return self.services.get((name, protocol))
