@@ -26,6 +26,7 @@ class FakeRunner:
     calls: list[tuple[tuple[str, ...], str | None, str | None]] = field(default_factory=list)
     _responses: list[tuple[Callable[[tuple[str, ...]], bool], int, str, str]] = field(default_factory=list)
     locks: int = 0
+    scratches: int = 0
 
     def respond(
         self,
@@ -60,3 +61,9 @@ class FakeRunner:
     def lock(self, netns: str | None = None) -> Iterator[None]:
         self.locks += 1
         yield
+
+    @contextmanager
+    def scratch(self) -> Iterator[FakeRunner]:
+        """The same fake, counting scratch namespaces (``scratches``) as they are asked for."""
+        self.scratches += 1
+        yield self

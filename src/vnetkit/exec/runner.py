@@ -19,6 +19,7 @@ failed execve each), for every call.
 from __future__ import annotations
 
 import fcntl
+import functools
 import os
 import queue
 import shutil
@@ -26,7 +27,7 @@ import subprocess
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
@@ -37,6 +38,7 @@ __all__ = [
     "NETNS_RUN_DIR",
     "Completed",
     "Runner",
+    "ScratchRunner",
     "SystemRunner",
     "default_runner",
     "netns_path",
@@ -77,6 +79,10 @@ class Runner(Protocol):
 
     def lock(self, netns: str | None = None) -> AbstractContextManager[None]:
         """Hold an exclusive lock shared by every vnetkit process on ``netns``."""
+        ...
+
+    def scratch(self) -> AbstractContextManager[Runner]:
+        """A runner whose programs run in a private, unnamed namespace that ends with the block."""
         ...
 
 
@@ -154,13 +160,28 @@ def _spawn(argv: tuple[str, ...], input: str | None, *, retry: bool = True) -> C
     return Completed(argv, proc.returncode, proc.stdout, proc.stderr)
 
 
-class _NetnsWorker:
-    """One thread living in one network namespace, running calls in order."""
+def _enter_fd(fd: int) -> None:
+    try:
+        _linux.setns(fd)
+    finally:
+        os.close(fd)
 
-    def __init__(self, name: str, fd: int, ident: tuple[int, int]) -> None:
+
+def _enter_new() -> None:
+    _linux.unshare(_linux.CLONE_NEWNET)
+
+
+class _NetnsWorker:
+    """One thread living in one network namespace, running calls in order.
+
+    ``enter`` moves the new thread into its namespace: setns(2) into a named
+    one, or unshare(2) for a private one that dies with the thread.
+    """
+
+    def __init__(self, name: str, enter: Callable[[], None], ident: tuple[int, int]) -> None:
         self.name = name
         self.ident = ident
-        self._fd = fd
+        self._enter = enter
         self._queue: queue.SimpleQueue[tuple[Callable[[], object], Future[object]] | None] = (
             queue.SimpleQueue()
         )
@@ -174,13 +195,11 @@ class _NetnsWorker:
 
     def _main(self) -> None:
         try:
-            _linux.setns(self._fd)
+            self._enter()
         except OSError as exc:
             self._error = exc
             self._ready.set()
             return
-        finally:
-            os.close(self._fd)
         self._ready.set()
         while (item := self._queue.get()) is not None:
             fn, future = item
@@ -200,6 +219,26 @@ class _NetnsWorker:
         self._queue.put(None)
         if threading.current_thread() is not self._thread:
             self._thread.join()
+
+
+class ScratchRunner:
+    """Runs programs in a private namespace made by :meth:`SystemRunner.scratch`; nobody else
+    can reach it, so its lock is a no-op and ``netns`` must be None."""
+
+    def __init__(self, worker: _NetnsWorker) -> None:
+        self._worker = worker
+
+    def run(self, argv: Sequence[str], *, netns: str | None = None, input: str | None = None) -> Completed:
+        if netns is not None:
+            raise ConfigError(f"a scratch runner runs only in its own namespace, not in {netns!r}")
+        args = tuple(argv)
+        return self._worker.call(lambda: _spawn(args, input))
+
+    def lock(self, netns: str | None = None) -> AbstractContextManager[None]:
+        return nullcontext()
+
+    def scratch(self) -> AbstractContextManager[ScratchRunner]:
+        return nullcontext(self)
 
 
 class SystemRunner:
@@ -224,6 +263,25 @@ class SystemRunner:
     def call_in(self, netns: str, fn: Callable[[], T]) -> T:
         """Run ``fn`` on the thread that lives in ``netns`` and return its result."""
         return self._worker(netns).call(fn)
+
+    @contextmanager
+    def scratch(self) -> Iterator[ScratchRunner]:
+        """A private network namespace for the ``with`` block, and a runner whose programs run in it.
+
+        Made by unshare(2) on a thread of its own: it has no name and no
+        mount, ``ip netns`` never sees it, and it is gone when the block ends
+        (or the process dies), so nothing can be left behind.
+        """
+        try:
+            worker = _NetnsWorker("(scratch)", _enter_new, (0, 0))
+        except PermissionError:
+            raise PermissionDenied(
+                "cannot make a scratch network namespace: CAP_SYS_ADMIN is needed (run as root)"
+            ) from None
+        try:
+            yield ScratchRunner(worker)
+        finally:
+            worker.close()
 
     @contextmanager
     def lock(self, netns: str | None = None) -> Iterator[None]:
@@ -273,7 +331,7 @@ class SystemRunner:
             except FileNotFoundError:
                 raise NotFound(f"network namespace {netns!r} does not exist") from None
             try:
-                worker = _NetnsWorker(netns, fd, ident)
+                worker = _NetnsWorker(netns, functools.partial(_enter_fd, fd), ident)
             except PermissionError:
                 raise PermissionDenied(
                     f"cannot enter network namespace {netns!r}: CAP_SYS_ADMIN is needed (run as root)"

@@ -9,7 +9,6 @@ Does not own: the text formats (``savefile``, ``transaction``) or the verbs.
 
 from __future__ import annotations
 
-import functools
 import re
 from abc import abstractmethod
 from collections.abc import Iterator
@@ -18,15 +17,16 @@ from typing import Literal
 
 from vnetkit.errors import ApplyError, VnetkitError
 from vnetkit.exec.classify import classify_iptables, first_error_line
+from vnetkit.exec.resolver import HostResolver
 from vnetkit.exec.runner import Completed, Runner
 from vnetkit.exec.xtables import installed_targets
-from vnetkit.iptables.canonical import canonical
+from vnetkit.iptables.fallback import FallbackCanonical
 from vnetkit.iptables.names import check_table
 from vnetkit.iptables.savefile import parse_save, render_save
 from vnetkit.iptables.snapshot import Snapshot
 from vnetkit.iptables.sync import Canonical, Desired, SyncPlan, live_from_save, plan_sync
 from vnetkit.iptables.transaction import Transaction
-from vnetkit.model import Rule, Ruleset
+from vnetkit.model import Ruleset
 
 __all__ = ["BulkOps"]
 
@@ -35,15 +35,10 @@ _FAILED_LINE = re.compile(r"line:? (\d+)")
 _LINE_PREFIX = re.compile(r"^\S+: line \d+ failed:?\s*")
 
 
-@functools.lru_cache(maxsize=1 << 17)
-def cached_canonical(
-    rule: Rule, *, family: Literal["ipv4", "ipv6"], backend: Literal["nft", "legacy"]
-) -> Rule:
-    """canonical() remembered per rule: a re-sync of a large state costs a lookup per unchanged rule."""
-    return canonical(rule, family=family, backend=backend)
-
-
-_CANONICALS: dict[tuple[str, str], Canonical] = {}
+# canonical() with this host's resolver and the tool behind it, per (family, backend, runner):
+# one object each, so the render cache of sync hits across clients and syncs, and what
+# the tool answered is asked once per process.
+_CANONICALS: dict[tuple[str, str, int], tuple[Runner, FallbackCanonical]] = {}
 
 
 class BulkOps:
@@ -83,7 +78,11 @@ class BulkOps:
         return self._tool("save", f"save {'table ' + table if table else 'the ruleset'}", *args).stdout
 
     def snapshot(self, *, table: str | None = None) -> Snapshot:
-        """One ``iptables-save`` indexed for many ``exists`` questions (see :class:`Snapshot`)."""
+        """One ``iptables-save`` indexed for many ``exists`` questions (see :class:`Snapshot`).
+
+        Questions are compared in canonical form; a rule canonical() cannot
+        derive is answered by the tool in a scratch namespace (``fallback``).
+        """
         text = self._save_text(table=table)
         return Snapshot.of_save(text, canonical=self._canonical(), source=f"{self._binary}-save")
 
@@ -133,8 +132,16 @@ class BulkOps:
         only the difference, and holds the per-namespace lock throughout, so
         concurrent syncs from other vnetkit processes neither lose nor
         duplicate anything. ``dry_run`` plans without applying.
+
+        Desired rules are compared in canonical form, names resolved as
+        iptables resolves them on this host; rules canonical() cannot derive
+        are first added in one batch in a private scratch namespace and read
+        back (see :mod:`vnetkit.iptables.fallback`), so they converge too.
         """
         canon = canonical if canonical is not None else self._canonical()
+        prefetch = getattr(canon, "prefetch", None)
+        if prefetch is not None:
+            prefetch(desired.rules())
         with self._runner.lock(self._netns):
             # One iptables-save; the diff works on its lines (no full parse).
             text = self._tool("save", "save the ruleset").stdout
@@ -143,17 +150,18 @@ class BulkOps:
                 self._apply_locked(plan.transaction)
         return plan
 
-    def _canonical(self) -> Canonical:
-        """canonical() for this client's family and backend, remembered across calls.
-
-        One function object per (family, backend), so caches keyed on it hit
-        across clients and syncs.
-        """
-        key = (self.protocol, self.backend)
+    def _canonical(self) -> FallbackCanonical:
+        """canonical() for this client's family and backend, with the host's resolver and the tool
+        behind it; one object per (family, backend, runner), so caches keyed on it hit across
+        clients and syncs."""
+        key = (self.protocol, self.backend, id(self._runner))
         found = _CANONICALS.get(key)
         if found is None:
-            found = _CANONICALS[key] = functools.partial(cached_canonical, family=key[0], backend=key[1])
-        return found
+            fallback = FallbackCanonical(
+                self._runner, family=self.protocol, backend=self.backend, resolver=HostResolver()
+            )
+            found = _CANONICALS[key] = (self._runner, fallback)  # the runner is kept: ids stay unique
+        return found[1]
 
     def _apply_with_rollback(self, tx: Transaction, snapshot: Ruleset | None) -> None:
         try:

@@ -89,6 +89,9 @@ class Snapshot:
     def count(self, table: str, chain: str, *spec: str | Rule) -> int:
         """How many times the rule occurs in the chain."""
         rule = spec[0] if len(spec) == 1 and isinstance(spec[0], Rule) else parse_rule(spec)  # type: ignore[arg-type]
+        prefetch = getattr(self._canonical, "prefetch", None)
+        if prefetch is not None:  # a rule canonical() cannot derive: the tool answers, for this table
+            prefetch([(table, rule)])
         rules = self._rules.get((table, chain))
         return 0 if rules is None else rules[render_line(chain, self._canonical(rule))]
 

@@ -15,7 +15,7 @@ their places, and a second sync of the same state plans nothing.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from vnetkit.errors import ConfigError, ParseError, RuleError
@@ -96,6 +96,14 @@ class Desired:
     def targets_owned(self, rule: Rule) -> bool:
         """True if ``rule`` jumps (or goes) to a chain with our prefix."""
         return rule.target is not None and rule.target.name.startswith(self.prefix)
+
+    def rules(self) -> Iterator[tuple[str, Rule]]:
+        """Every desired rule with its table: the owned chains' rules, then the jumps."""
+        for (table, _), chain_rules in self.chains.items():
+            for rule in chain_rules:
+                yield table, rule
+        for jump in self.jumps:
+            yield jump.table, jump.rule
 
     @property
     def tables(self) -> list[str]:
