@@ -42,6 +42,8 @@ from vnetkit.iptables.canonical._matches_hdr import MATCHES as _HDR_MATCHES
 from vnetkit.iptables.canonical._matches_l4 import IMPLICIT, L4, SYN_FLAGS, l4_fields, l4_print, nft_fold
 from vnetkit.iptables.canonical._matches_l4 import MATCHES as _L4_MATCHES
 from vnetkit.iptables.canonical._matches_rate import MATCHES as _RATE_MATCHES
+from vnetkit.iptables.canonical._matches_rate_misc import MATCHES as _RATE_MISC_MATCHES
+from vnetkit.iptables.canonical._matches_rate_time import MATCHES as _RATE_TIME_MATCHES
 from vnetkit.iptables.canonical._tables import PROTOCOL_INPUT, PROTOCOL_PRINTED, UNNAMED_PROTOCOLS
 from vnetkit.iptables.canonical._targets import TARGETS as _TARGETS
 from vnetkit.iptables.canonical._targets_more import TARGETS as _MORE_TARGETS
@@ -61,7 +63,16 @@ from vnetkit.model import Match, Option, Rule, Target
 __all__ = ["Resolver", "canonical", "canonical_address", "canonical_protocol", "canonical_rules"]
 
 MATCHES: dict[str, Ext] = {
-    spec.name: spec for spec in (*_L4_MATCHES, *_CT_MATCHES, *_OTHER_MATCHES, *_HDR_MATCHES, *_RATE_MATCHES)
+    spec.name: spec
+    for spec in (
+        *_L4_MATCHES,
+        *_CT_MATCHES,
+        *_OTHER_MATCHES,
+        *_HDR_MATCHES,
+        *_RATE_MATCHES,
+        *_RATE_TIME_MATCHES,
+        *_RATE_MISC_MATCHES,
+    )
 }
 TARGETS: dict[str, Ext] = {spec.name: spec for spec in (*_TARGETS, *_NAT_TARGETS, *_MORE_TARGETS)}
 

@@ -3,10 +3,8 @@
 Owns: comment, mac, iprange, addrtype, pkttype, length, ttl/hl, set,
 physdev, owner, string (printable patterns as --string, others as
 --hex-string), dscp, tos, devgroup and rpfilter: their print order,
-defaults and checks. Also lists the extensions passed through unchanged
-(``time``, ``u32``, ``hashlimit``) with their option names, so that
-options are still given to the right match, and refuses the ones whose
-printed form needs a file in /etc (ipv6header).
+defaults and checks, and refuses the ones whose printed form needs a file
+in /etc (ipv6header).
 """
 
 from __future__ import annotations
@@ -422,24 +420,4 @@ MATCHES: tuple[Ext, ...] = (
     ),
     ext("udplite", "match", _udplite, "--sport|--source-port --dport|--destination-port", invert="*"),
     ext("ipv6header", "match", _ipv6header, "--header --soft", flags="--soft", invert="--header"),
-    # Passed through as written (scope: the spec does not derive their canonical form).
-    ext(
-        "time",
-        "match",
-        None,
-        "--datestart --datestop --timestart --timestop --monthdays --weekdays --kerneltz|--localtz --utc"
-        " --contiguous",
-        flags="--kerneltz --utc --contiguous",
-    ),
-    ext("u32", "match", None, "--u32"),
-    ext(
-        "hashlimit",
-        "match",
-        None,
-        "--hashlimit|--hashlimit-upto --hashlimit-above --hashlimit-burst --hashlimit-mode --hashlimit-name"
-        " --hashlimit-srcmask --hashlimit-dstmask --hashlimit-htable-size --hashlimit-htable-max"
-        " --hashlimit-htable-expire --hashlimit-htable-gcinterval --hashlimit-rate-match"
-        " --hashlimit-rate-interval",
-        flags="--hashlimit-rate-match",
-    ),
 )
