@@ -221,6 +221,20 @@ class _NetnsWorker:
             self._thread.join()
 
 
+@contextmanager
+def _scratch() -> Iterator[ScratchRunner]:
+    try:
+        worker = _NetnsWorker("(scratch)", _enter_new, (0, 0))
+    except PermissionError:
+        raise PermissionDenied(
+            "cannot make a scratch network namespace: CAP_SYS_ADMIN is needed (run as root)"
+        ) from None
+    try:
+        yield ScratchRunner(worker)
+    finally:
+        worker.close()
+
+
 class ScratchRunner:
     """Runs programs in a private namespace made by :meth:`SystemRunner.scratch`; nobody else
     can reach it, so its lock is a no-op and ``netns`` must be None."""
@@ -238,7 +252,8 @@ class ScratchRunner:
         return nullcontext()
 
     def scratch(self) -> AbstractContextManager[ScratchRunner]:
-        return nullcontext(self)
+        """Another private namespace, not this one (a scratch is never shared)."""
+        return _scratch()
 
 
 class SystemRunner:
@@ -264,24 +279,14 @@ class SystemRunner:
         """Run ``fn`` on the thread that lives in ``netns`` and return its result."""
         return self._worker(netns).call(fn)
 
-    @contextmanager
-    def scratch(self) -> Iterator[ScratchRunner]:
+    def scratch(self) -> AbstractContextManager[ScratchRunner]:
         """A private network namespace for the ``with`` block, and a runner whose programs run in it.
 
         Made by unshare(2) on a thread of its own: it has no name and no
         mount, ``ip netns`` never sees it, and it is gone when the block ends
         (or the process dies), so nothing can be left behind.
         """
-        try:
-            worker = _NetnsWorker("(scratch)", _enter_new, (0, 0))
-        except PermissionError:
-            raise PermissionDenied(
-                "cannot make a scratch network namespace: CAP_SYS_ADMIN is needed (run as root)"
-            ) from None
-        try:
-            yield ScratchRunner(worker)
-        finally:
-            worker.close()
+        return _scratch()
 
     @contextmanager
     def lock(self, netns: str | None = None) -> Iterator[None]:
