@@ -229,3 +229,28 @@ def policy(ctx: click.Context, chain: str, target: str) -> None:
     """Set the policy of the built-in CHAIN to TARGET, ACCEPT or DROP (iptables -P)."""
     opts = options_of(ctx)
     opts.client().change_policy(opts.table, chain, target)
+
+
+@ipt.command("recover")
+@click.option(
+    "--discard",
+    is_flag=True,
+    help="Drop the journal and leave the tables as they are (when undoing keeps failing).",
+)
+@click.pass_context
+def recover(ctx: click.Context, discard: bool) -> None:
+    """Undo a transaction over several tables that a killed vnetkit process left half done.
+
+    Every vnetkit change to the namespace does this first; this command does
+    only this. It covers IPv4 and IPv6 and both backends (-6, --backend and
+    -t do not narrow it). Exit 0 when there was nothing to do or it was undone.
+    """
+    opts = options_of(ctx)
+    done = opts.client().recover(discard=discard)
+    if opts.json:
+        render.emit_json({"recovered": [recovery.as_dict() for recovery in done]})
+    else:
+        for recovery in done:
+            click.echo(recovery.describe())
+        if not done:
+            click.echo("nothing to recover")

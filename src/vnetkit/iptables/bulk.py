@@ -15,12 +15,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Literal
 
-from vnetkit.errors import ApplyError, VnetkitError
+from vnetkit.errors import ApplyError, OperationError, VnetkitError
 from vnetkit.exec.classify import classify_iptables, first_error_line
+from vnetkit.exec.journals import FileJournals, Journals, MemoryJournals
 from vnetkit.exec.resolver import HostResolver
-from vnetkit.exec.runner import Completed, Runner
+from vnetkit.exec.runner import Completed, Runner, SystemRunner
 from vnetkit.exec.xtables import installed_targets
 from vnetkit.iptables.fallback import FallbackCanonical
+from vnetkit.iptables.journal import Journal, Recovery, begin, finish, pending, recover_pending, undo
 from vnetkit.iptables.names import check_table
 from vnetkit.iptables.savefile import parse_save, render_save
 from vnetkit.iptables.snapshot import Snapshot
@@ -48,6 +50,7 @@ class BulkOps:
     _netns: str | None
     _binary: str
     _wait: tuple[str, ...]
+    _journals: Journals | None = None  # made on first use: _journal_store()
 
     @abstractmethod
     def list_chains(self, table: str) -> list[str]: ...
@@ -107,21 +110,50 @@ class BulkOps:
         self.apply(tx, test=test)
 
     def apply(self, tx: Transaction, *, test: bool = False) -> None:
-        """Apply (or with ``test`` only check) a transaction: all of it or none of it."""
+        """Apply (or with ``test`` only check) a transaction: all of it or none of it.
+
+        A transaction over several tables is journaled first, so that even a
+        crash part way is undone by the next vnetkit call that takes this
+        namespace's lock (or :meth:`recover`); that call recovers before
+        anything else.
+        """
         if not len(tx):
             return
         with self._runner.lock(self._netns):
+            self._recover_locked()
             self._apply_locked(tx, test=test)
 
     def _apply_locked(self, tx: Transaction, *, test: bool = False) -> None:
+        # A caller that read the ruleset under the lock before recovering planned
+        # from a half-applied state: undo that, and apply nothing planned from it.
+        stale = [r for r in self._recover_locked() if r.restored]
+        if stale:
+            raise OperationError(
+                f"{stale[0].describe()} before this change, which was planned from the "
+                "half-applied state and is not applied: run it again"
+            )
         if test:
             targets = installed_targets()
             for table in tx.tables:
                 tx.check_references(table, self.list_chains(table), targets)
             self._restore_tx(tx, tx.tables, test=True)
             return
-        snapshot = self.save(counters=True) if len(tx.tables) > 1 else None
-        self._apply_with_rollback(tx, snapshot)
+        journal = None
+        if len(tx.tables) > 1:
+            # iptables-restore commits table by table: record the old state of these
+            # tables first, so a crash part way can be undone (vnetkit.iptables.journal).
+            journal = begin(
+                self._journal_store(),
+                netns=self._netns,
+                family=self.protocol,
+                backend=self.backend,
+                binary=self._binary,
+                wait=self._wait,
+                tables=tx.tables,
+                restore=tx.render(tx.tables),
+                saved=self._save_text(counters=True),
+            )
+        self._apply_with_rollback(tx, journal)
 
     def sync(
         self, desired: Desired, *, dry_run: bool = False, canonical: Canonical | None = None
@@ -163,22 +195,57 @@ class BulkOps:
             found = _CANONICALS[key] = (self._runner, fallback)  # the runner is kept: ids stay unique
         return found[1]
 
-    def _apply_with_rollback(self, tx: Transaction, snapshot: Ruleset | None) -> None:
+    def _apply_with_rollback(self, tx: Transaction, journal: Journal | None) -> None:
         try:
             self._restore_tx(tx, tx.tables, test=False)
         except _TxFailure as failure:
-            committed = tx.tables[: tx.tables.index(failure.table)] if failure.table else []
-            if committed and snapshot is not None:
-                tables = tuple(t for t in snapshot.tables if t.name in committed)
+            if journal is not None:  # tables committed before the failure go back to the snapshot
                 try:
-                    self.restore(Ruleset(tables), flush=True, counters=True)
+                    undo(self._runner, self._journal_store(), journal, self._netns)
                 except VnetkitError as exc:
+                    committed = tx.tables[: tx.tables.index(failure.table)] if failure.table else tx.tables
                     raise ApplyError(
-                        f"{failure.error}; undoing tables {', '.join(committed)} failed too: {exc}",
+                        f"{failure.error}; undoing tables {', '.join(committed)} failed too: {exc} "
+                        "(the journal stays: the next vnetkit change here, or 'vnetkit ipt recover', "
+                        "tries again)",
                         completed=committed,
                         failed=failure.what,
                     ) from exc
             raise failure.error from None
+        if journal is not None:
+            finish(self._journal_store(), journal)
+
+    def recover(self, *, discard: bool = False) -> list[Recovery]:
+        """Undo what a killed vnetkit process left half-applied in this namespace; say what was done.
+
+        Every call that takes the namespace's lock does this first; call it to
+        recover without changing anything else (``vnetkit ipt recover``). It
+        covers the journals of every family and backend in the namespace, and
+        first waits for an ``iptables-restore`` the dead process left running.
+        ``discard=True`` drops the journals and leaves the tables as they are
+        (for when undoing keeps failing). Empty when there was nothing to do.
+        """
+        with self._runner.lock(self._netns):
+            return recover_pending(self._runner, self._journal_store(), self._netns, discard=discard)
+
+    def _recover_locked(self) -> list[Recovery]:
+        """Recover this namespace's journals, if any (one ``stat`` when none exists); the lock is held."""
+        return recover_pending(self._runner, self._journal_store(), self._netns)
+
+    def _recover_if_pending(self) -> None:
+        """For a change made without the lock: if this namespace has a journal, lock and recover."""
+        store = self._journal_store()
+        if pending(store, self._netns):
+            with self._runner.lock(self._netns):
+                recover_pending(self._runner, store, self._netns)
+
+    def _journal_store(self) -> Journals:
+        """Where this client's journals live: files with the real runner; memory with any other
+        (a fake's changes never reach the system, and a journal must name the namespace the
+        changes went to)."""
+        if self._journals is None:
+            self._journals = FileJournals() if isinstance(self._runner, SystemRunner) else MemoryJournals()
+        return self._journals
 
     def _restore_tx(self, tx: Transaction, tables: list[str], *, test: bool) -> None:
         args = (*self._wait, "--noflush", *(("--test",) if test else ()))
