@@ -38,7 +38,7 @@ _CORE: dict[str, str] = {
     "-p": "protocol",
     "--protocol": "protocol",
 }
-_FRAGMENT = frozenset({"-f", "--fragment"})
+_FRAGMENT = frozenset({"-f", "--fragment", "--fragments"})
 _JUMP = frozenset({"-j", "--jump"})
 _GOTO = frozenset({"-g", "--goto"})
 _MATCH = frozenset({"-m", "--match"})
@@ -106,30 +106,77 @@ def _extensions() -> tuple[Mapping[str, Ext], Mapping[str, Ext]]:
     return MATCHES, TARGETS
 
 
-def _arity(
-    option: str,
+# iptables' own long options (getopt_long's table) -> the short option each stands for;
+# aliases share one (getopt takes an abbreviation they share as that option).
+_GLOBAL = {
+    **{f"--{name}": name for name in (
+        "append", "delete", "check", "insert", "replace", "list", "list-rules", "flush", "zero",
+        "new-chain", "delete-chain", "rename-chain", "policy", "table", "numeric", "verbose", "wait",
+        "wait-interval", "exact", "version", "help", "line-numbers", "modprobe", "parse",
+    )},  # fmt: skip
+    "--source": "-s", "--src": "-s", "--destination": "-d", "--dst": "-d", "--protocol": "-p",
+    "--in-interface": "-i", "--out-interface": "-o", "--jump": "-j", "--match": "-m", "--goto": "-g",
+    "--fragments": "-f", "--set-counters": "-c", "--ipv4": "-4", "--ipv6": "-6",
+}  # fmt: skip
+
+
+def _owners(
     matches: list[tuple[str, list[Option]]],
     target: tuple[str, bool, list[Option]] | None,
-    current: list[Option],
-) -> int | None:
-    """How many values ``option`` takes, by the extension iptables would give it to.
+    current: list[Option] | None,
+    core: dict[str, object],
+    *,
+    implicit: bool = True,
+) -> list[Ext]:
+    """The loaded extensions an option may belong to, in the order iptables gives it out.
 
     The target first when its options are being read, then the matches from
-    the latest (as getopt sees the merged option tables); None when no
-    known extension defines the option.
+    the latest (as getopt sees the merged option tables), then the target,
+    then (``implicit``) the protocol's match that iptables loads on demand
+    when getopt finds an option no loaded extension knows.
     """
     known_matches, known_targets = _extensions()
-    name = option.partition("=")[0] if option.startswith("--") else option
     owners: list[Ext | None] = []
     if target is not None and target[2] is current:
         owners.append(known_targets.get(target[0]))
     owners += [known_matches.get(match) for match, _ in reversed(matches)]
     if target is not None and target[2] is not current:
         owners.append(known_targets.get(target[0]))
+    protocol = core.get("protocol")
+    name = _IMPLICIT.get(str(protocol).lower()) if protocol is not None and implicit else None
+    if name is not None and all(match != name for match, _ in matches):
+        owners.append(known_matches.get(name))
+    return [spec for spec in owners if spec is not None]
+
+
+def _arity(option: str, owners: list[Ext]) -> int | None:
+    """How many values ``option`` takes, by the first owner that defines it; None if none does."""
+    name = option.partition("=")[0] if option.startswith("--") else option
     for spec in owners:
-        if spec is not None and name in spec.spellings:
+        if name in spec.spellings:
             return spec.arity.get(spec.spellings[name], 1)
     return None
+
+
+def _unabbreviate(option: str, owners: list[Ext]) -> str | None:
+    """getopt_long's reading of ``--opt`` that is not a full name: the one option it is a prefix of.
+
+    Options that are aliases of one another count as one. Returns the full
+    name (an extension's printed name, or a core short option such as
+    ``-s``), or None when the prefix matches nothing or more than one option.
+    """
+    name = option.partition("=")[0]
+    hits: set[tuple[str, str]] = set()
+    for long, short in _GLOBAL.items():
+        if long.startswith(name):
+            hits.add(("", short))
+    for spec in owners:
+        for spelling, printed in spec.spellings.items():
+            if spelling.startswith(name):
+                hits.add((f"{spec.kind} {spec.name}", printed))
+    if len(hits) != 1:
+        return None
+    return next(iter(hits))[1]
 
 
 def parse_rule(args: Sequence[str] | str, *, with_counters: bool = False) -> Rule:
@@ -168,6 +215,18 @@ def _parse(args: tuple[str, ...]) -> tuple[Rule, Counters | None]:  # noqa: PLR0
         tok = args[i]
         i += 1
         kind = _KIND.get(tok)
+        owners: list[Ext] | None = None
+        if kind is None and isinstance(tok, str) and tok.startswith("--"):
+            owners = _owners(matches, target, current, core)
+            if _arity(tok, owners) is None:
+                # "--sour" is "--source", "--dp" is "--dport": among what is loaded, then
+                # with the protocol's match, which iptables loads when getopt fails
+                loaded = _owners(matches, target, current, core, implicit=False)
+                full = _unabbreviate(tok, loaded) or _unabbreviate(tok, owners)
+                if full is not None and full in _KIND:
+                    tok, kind = full, _KIND[full]
+                elif full is not None and full.startswith("--"):
+                    tok = full + tok[len(tok.partition("=")[0]) :]
         if kind is None:
             if not isinstance(tok, str):
                 raise RuleError(f"rule arguments must be strings, got {tok!r} in {list(args)!r}")
@@ -182,7 +241,7 @@ def _parse(args: tuple[str, ...]) -> tuple[Rule, Counters | None]:  # noqa: PLR0
                 raise _fail(f"write '! {tok} {args[i + 1]}', not '{tok} ! {args[i + 1]}'", args)
             if current is None:
                 current = _implicit_options(core, matches, args)
-            want = _arity(tok, matches, target, current)
+            want = _arity(tok, owners if owners is not None else _owners(matches, target, current, core))
             if want is None:
                 while i < n and args[i] != "!" and not _is_option(args[i]):
                     i += 1
