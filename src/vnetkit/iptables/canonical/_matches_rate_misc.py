@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 
 from vnetkit.iptables.canonical._ext import TCP, Ctx, Ext, Opts, ext
-from vnetkit.iptables.canonical._matches_rate import strtoul, strtoumax
+from vnetkit.iptables.canonical._matches_rate import inet_aton, strtoul, strtoumax
 from vnetkit.iptables.canonical._tables import PROTOCOL_INPUT
 from vnetkit.iptables.canonical._values import (
     BITS,
@@ -26,7 +26,8 @@ from vnetkit.iptables.canonical._values import (
     address_text,
     check_text,
     fail,
-    host_mask,
+    ipv6_value,
+    prefix_of,
     strtod,
     uint,
 )
@@ -215,11 +216,14 @@ def _vproto(text: str, ctx: Ctx, where: str) -> int:
 
 
 def _vport(text: str, ctx: Ctx, where: str) -> int:
-    """getaddrinfo's service: ``strtoul(s, 10)`` to the end (cut to 16 bits), else a service name."""
+    """getaddrinfo's service: ``strtoul(s, 10)`` to the end, cut to an int (-1 means "a name")
+    and then to 16 bits; an empty text is port 0; anything else is a service name."""
     m = re.fullmatch(r"[ \t\n\v\f\r]*([+-]?)([0-9]*)", text)
     if m is not None and (m.group(2) or not text):
         value = min(int(m.group(2) or "0"), 2**64 - 1)
-        return (-value if m.group(1) == "-" else value) & U16
+        value = -value & (2**64 - 1) if m.group(1) == "-" else value
+        if value & U32 != U32:
+            return value & U16
     if ctx.resolver is None:
         ctx.host_dependent(
             f"service {text!r} would be looked up in /etc/services; give the port number", where
@@ -232,10 +236,32 @@ def _vport(text: str, ctx: Ctx, where: str) -> int:
 
 
 def _vaddr(text: str, ctx: Ctx, where: str) -> str:
-    value, prefix = host_mask(text, ctx.family, where)
+    """XTTYPE_HOSTMASK: getaddrinfo's numeric forms (inet_aton on IPv4), then ``/N`` or a mask.
+
+    Printed unmasked; the prefix is omitted when full, and a mask with holes
+    (or a number past the family's bits, read as a mask: ``/33``) is a full mask.
+    """
+    host, slash, mask_text = text.partition("/")
     bits = BITS[ctx.family]
+    value = inet_aton(host) if ctx.family == "ipv4" else ipv6_value(host)
+    if value is None:
+        other = ipv6_value(host) if ctx.family == "ipv4" else inet_aton(host)
+        if other is not None:
+            raise fail(f"{host!r} is not an address of this family", location=where)
+        ctx.host_dependent(f"{host!r} would be resolved as a host name; give an address", where)
+    prefix = bits
+    if slash:
+        parsed = strtoumax(mask_text)
+        if parsed is not None and not parsed[1] and parsed[0] <= bits:
+            prefix = parsed[0]
+        else:
+            mask = inet_aton(mask_text) if ctx.family == "ipv4" else ipv6_value(mask_text)
+            if mask is None:
+                raise fail(f"bad mask {mask_text!r} (a prefix length or a mask)", location=where)
+            found = prefix_of(mask, ctx.family)
+            prefix = bits if found is None else found  # holes: the tool keeps a full mask
     shown = address_text(value, ctx.family)
-    return shown if prefix is None or prefix == bits else f"{shown}/{prefix}"
+    return shown if prefix == bits else f"{shown}/{prefix}"
 
 
 def _ipvs(o: Opts, ctx: Ctx) -> tuple[Option, ...]:
