@@ -21,7 +21,7 @@ from vnetkit.model import Counters, Match, Option, Rule, Target
 if TYPE_CHECKING:
     from vnetkit.iptables.canonical._ext import Ext
 
-__all__ = ["line_chain", "parse_rule", "parse_rule_line", "render_line", "rule_args"]
+__all__ = ["line_chain", "normal_line", "parse_rule", "parse_rule_line", "render_line", "rule_args"]
 
 # Core options that take one value, by every spelling iptables accepts.
 _CORE: dict[str, str] = {
@@ -108,16 +108,26 @@ def _extensions() -> tuple[Mapping[str, Ext], Mapping[str, Ext]]:
 
 # iptables' own long options (getopt_long's table) -> the short option each stands for;
 # aliases share one (getopt takes an abbreviation they share as that option).
-_GLOBAL = {
-    **{f"--{name}": name for name in (
-        "append", "delete", "check", "insert", "replace", "list", "list-rules", "flush", "zero",
-        "new-chain", "delete-chain", "rename-chain", "policy", "table", "numeric", "verbose", "wait",
-        "wait-interval", "exact", "version", "help", "line-numbers", "modprobe", "parse",
-    )},  # fmt: skip
-    "--source": "-s", "--src": "-s", "--destination": "-d", "--dst": "-d", "--protocol": "-p",
-    "--in-interface": "-i", "--out-interface": "-o", "--jump": "-j", "--match": "-m", "--goto": "-g",
-    "--fragments": "-f", "--set-counters": "-c", "--ipv4": "-4", "--ipv6": "-6",
-}  # fmt: skip
+_COMMANDS = (
+    "append delete check insert replace list list-rules flush zero new-chain delete-chain rename-chain"
+    " policy table numeric verbose wait wait-interval exact version help line-numbers modprobe parse"
+)
+_GLOBAL = {f"--{name}": name for name in _COMMANDS.split()} | {
+    "--source": "-s",
+    "--src": "-s",
+    "--destination": "-d",
+    "--dst": "-d",
+    "--protocol": "-p",
+    "--in-interface": "-i",
+    "--out-interface": "-o",
+    "--jump": "-j",
+    "--match": "-m",
+    "--goto": "-g",
+    "--fragments": "-f",
+    "--set-counters": "-c",
+    "--ipv4": "-4",
+    "--ipv6": "-6",
+}
 
 
 def _owners(
@@ -337,6 +347,21 @@ def line_chain(line: str) -> str:
         line = line[line.find("] ") + 2 :]
     end = line.find(" ", 3)
     return line[3:] if end < 0 else line[3:end]
+
+
+def normal_line(line: str) -> str:
+    """A save line as vnetkit renders it: the same arguments, quoted and spaced by :func:`join_args`.
+
+    iptables-save quotes some values whatever they hold (connlabel's
+    ``--label "1"``), prints some after two spaces (``--nfacct-name  x``) and
+    others per extension; what a line means is its arguments. Comparing
+    normal lines (a desired rule's :func:`render_line` is one already) makes
+    those differences vanish. A line without quotes or double spaces is
+    normal as it is, and costs one scan.
+    """
+    if '"' not in line and "  " not in line and not line.endswith(" "):
+        return line
+    return join_args(split_line(line))
 
 
 def _option_args(options: Iterable[Option]) -> list[str]:

@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 from vnetkit.errors import ParseError
 from vnetkit.iptables.canonical import canonical
-from vnetkit.iptables.rules import line_chain, parse_rule, render_line
+from vnetkit.iptables.rules import line_chain, normal_line, parse_rule, render_line
 from vnetkit.iptables.savefile import parse_save
 from vnetkit.model import Rule, Ruleset
 
@@ -49,7 +49,9 @@ class Snapshot:
             self._chains.update((table.name, chain.name) for chain in table.chains)
             for entry in table.rules:
                 line = entry.source if entry.source is not None else render_line(entry.chain, entry.rule)
-                self._rules.setdefault((table.name, entry.chain), Counter())[_without_counters(line)] += 1
+                self._rules.setdefault((table.name, entry.chain), Counter())[
+                    normal_line(_without_counters(line))
+                ] += 1
 
     @classmethod
     def of_save(
@@ -65,7 +67,7 @@ class Snapshot:
             if head in ("-", "["):
                 if table is None:
                     raise ParseError(f"a rule outside any table: {line!r}", source=source, line=number)
-                bare = _without_counters(line)
+                bare = normal_line(_without_counters(line))
                 snap._rules.setdefault((table, line_chain(bare)), Counter())[bare] += 1
             elif head == ":" and table is not None:
                 snap._chains.add((table, line[1:].split(" ", 1)[0]))

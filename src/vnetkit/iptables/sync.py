@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from vnetkit.errors import ConfigError, ParseError, RuleError
 from vnetkit.iptables.names import check_chain, check_table, is_builtin
-from vnetkit.iptables.rules import line_chain, parse_rule_line, render_line
+from vnetkit.iptables.rules import line_chain, normal_line, parse_rule_line, render_line
 from vnetkit.iptables.savefile import parse_save
 from vnetkit.iptables.transaction import Transaction
 from vnetkit.model import Rule, Ruleset
@@ -163,7 +163,7 @@ def live_from_save(text: str) -> dict[str, LiveTable]:
     for line in text.splitlines():
         if line.startswith("-A "):
             if current is not None:
-                current.lines.setdefault(line_chain(line), []).append(line)
+                current.lines.setdefault(line_chain(line), []).append(normal_line(line))
         elif line.startswith(":"):
             if current is not None:
                 current.chains.add(line[1:].split(" ", 1)[0])
