@@ -36,6 +36,7 @@ pytestmark = pytest.mark.integration
 # Rules per table: sized so that one apply takes about a second on this machine.
 RULES = {"nft": 30_000, "legacy": 80_000}
 KILLS = 5  # per backend; recovery modes take turns
+SINGLE_KILLS = 3
 MODES = ("write call", "vnetkit ipt recover", "recover killed, then recover")
 
 CHILD = textwrap.dedent(
@@ -43,17 +44,20 @@ CHILD = textwrap.dedent(
     import sys
     from vnetkit.iptables import IPTables, Transaction
 
-    backend, netns, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    backend, netns, n, tables = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
     ipt = IPTables("ipv4", backend=backend, netns=netns)
     tx = Transaction()
     tx.new_chain("filter", "VNK-KF")
-    tx.new_chain("nat", "VNK-KN")
+    if tables == "two":
+        tx.new_chain("nat", "VNK-KN")
     for i in range(n):
         source = f"10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}"
         tx.append("filter", "VNK-KF", "-s", source, "-j", "ACCEPT")
-        tx.append("nat", "VNK-KN", "-s", source, "-j", "RETURN")
+        if tables == "two":
+            tx.append("nat", "VNK-KN", "-s", source, "-j", "RETURN")
     tx.insert("filter", "INPUT", 1, "-j", "VNK-KF")
-    tx.append("nat", "POSTROUTING", "-j", "VNK-KN")
+    if tables == "two":
+        tx.append("nat", "POSTROUTING", "-j", "VNK-KN")
     print("ready", flush=True)
     ipt.apply(tx)
     print("done", flush=True)
@@ -114,9 +118,10 @@ class Crash:
         self.run_dir = run_dir
         self.env = {**os.environ, "VNETKIT_RUN_DIR": str(run_dir)}
 
-    def child(self) -> subprocess.Popen[str]:
+    def child(self, tables: str = "two") -> subprocess.Popen[str]:
+        n = str(RULES[self.ipt.backend])
         proc = subprocess.Popen(
-            [sys.executable, "-c", CHILD, self.ipt.backend, self.netns, str(RULES[self.ipt.backend])],
+            [sys.executable, "-c", CHILD, self.ipt.backend, self.netns, n, tables],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -226,7 +231,45 @@ def test_killed_transaction_recovers_to_old_or_new(
         assert crash.journals() == [], "\n".join(log)
         if result == "new":
             crash.reset(old_text)
+            assert state(ipt) == old
     print("\n".join(log))  # shown with -s: where the kills landed and what each left
+
+
+@pytest.mark.parametrize("backend", ["nft", "legacy"])
+def test_a_killed_single_table_transaction_is_all_or_nothing_without_a_journal(
+    backend: Literal["nft", "legacy"], netns: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Why one table needs no journal: iptables-restore commits a table in one step."""
+    monkeypatch.setenv("VNETKIT_RUN_DIR", str(tmp_path))
+    ipt = IPTables("ipv4", backend=backend, netns=netns)
+    ipt.append("filter", "INPUT", "-s", "192.0.2.1", "-j", "ACCEPT")
+    crash = Crash(ipt, tmp_path)
+    old_text, old = save_text(ipt), state(ipt)
+    proc = crash.child("one")
+    start = time.monotonic()
+    proc.communicate(timeout=120)
+    apply_time = time.monotonic() - start
+    new = state(ipt)
+    crash.reset(old_text)
+    assert state(ipt) == old != new
+    seed = int(os.environ.get("VNK_CRASH_SEED", random.randrange(2**32)))  # noqa: S311 - kill times, not secrets
+    rng = random.Random(seed)  # noqa: S311 - replayable kill times
+    log = [f"{backend}, one table: seed {seed}, apply {apply_time:.2f} s"]
+    for k in range(SINGLE_KILLS):
+        at = apply_time * 1.05 * (k + rng.random()) / SINGLE_KILLS
+        proc = crash.child("one")
+        kill_after(proc, at)
+        wait_group_gone(proc.pid)
+        found = state(ipt)
+        result = "old" if found == old else "new" if found == new else "MIX"
+        log.append(
+            f"kill {k} at {at:.2f} s, journal {crash.journals() or 'none'}: {result} ({summary(found)})"
+        )
+        assert result != "MIX", "\n".join(log)
+        assert crash.journals() == [], "\n".join(log)
+        crash.reset(old_text)
+        assert state(ipt) == old
+    print("\n".join(log))
 
 
 def test_a_restore_left_by_a_dead_writer_is_found_and_waited_for(tmp_path: Path) -> None:
