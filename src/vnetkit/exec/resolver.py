@@ -47,12 +47,14 @@ class HostResolver:
         self._cache[key] = value
         return value
 
-    def service(self, name: str, protocol: str) -> int | None:
-        key = ("service", name, protocol)
+    def service(self, name: str, protocol: str | None) -> int | None:
+        key = ("service", name, protocol or "")
         if key in self._cache:
             return self._cache[key]  # type: ignore[return-value]
         try:
-            found: int | None = socket.getservbyname(name, protocol)
+            found: int | None = (
+                socket.getservbyname(name, protocol) if protocol else socket.getservbyname(name)
+            )
         except (OSError, UnicodeError, ValueError):
             found = None
         return self._remember(key, found)  # type: ignore[return-value]

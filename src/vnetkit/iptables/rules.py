@@ -159,6 +159,16 @@ def _owners(
     return [spec for spec in owners if spec is not None]
 
 
+def _all_known(
+    matches: list[tuple[str, list[Option]]], target: tuple[str, bool, list[Option]] | None
+) -> bool:
+    """True when every loaded extension is one whose options we know (else any prefix may be its)."""
+    known_matches, known_targets = _extensions()
+    if any(match not in known_matches for match, _ in matches):
+        return False
+    return target is None or target[0] in known_targets
+
+
 def _arity(option: str, owners: list[Ext]) -> int | None:
     """How many values ``option`` takes, by the first owner that defines it; None if none does."""
     name = option.partition("=")[0] if option.startswith("--") else option
@@ -228,7 +238,7 @@ def _parse(args: tuple[str, ...]) -> tuple[Rule, Counters | None]:  # noqa: PLR0
         owners: list[Ext] | None = None
         if kind is None and isinstance(tok, str) and tok.startswith("--"):
             owners = _owners(matches, target, current, core)
-            if _arity(tok, owners) is None:
+            if _arity(tok, owners) is None and _all_known(matches, target):
                 # "--sour" is "--source", "--dp" is "--dport": among what is loaded, then
                 # with the protocol's match, which iptables loads when getopt fails
                 loaded = _owners(matches, target, current, core, implicit=False)

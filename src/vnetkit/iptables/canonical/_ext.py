@@ -36,8 +36,8 @@ class Resolver(Protocol):
     one is :class:`vnetkit.exec.resolver.HostResolver`; tests pass a fake.
     """
 
-    def service(self, name: str, protocol: str) -> int | None:
-        """``http``, ``tcp`` -> 80 (getservbyname)."""
+    def service(self, name: str, protocol: str | None) -> int | None:
+        """``http``, ``tcp`` -> 80 (getservbyname; ``None``: any protocol, as getaddrinfo looks)."""
 
     def protocol_number(self, name: str) -> int | None:
         """``gre`` -> 47 (getprotobyname)."""

@@ -21,13 +21,14 @@ from vnetkit.iptables.canonical._values import (
     address_text,
     check_text,
     fail,
+    host_address,
     host_dependent,
     host_mask,
     mark_text,
     names_in_order,
+    plen,
     port_range,
     span,
-    strict_address,
     strtod,
     uint,
     uint_range,
@@ -137,7 +138,7 @@ def _period(text: str, where: str) -> int:
         seconds = next((secs for full, secs in _INPUT_UNITS if unit and full.startswith(unit.lower())), 0)
         if not seconds:
             raise fail(f"bad rate unit in {text!r}", location=where, choices=("sec", "min", "hour", "day"))
-    m = re.fullmatch(r"[ \t]*\+?([0-9]+)", number)
+    m = re.match(r"[ \t\n\v\f\r]*\+?([0-9]+)", number)  # atoi(): what follows the digits is ignored
     rate = int(m.group(1)) if m else 0
     if not 0 < rate < 2**31:
         raise fail(f"bad rate {text!r} (a decimal number per sec, min, hour or day)", location=where)
@@ -219,7 +220,7 @@ def _recent(o: Opts, ctx: Ctx) -> tuple[Option, ...]:
     bits = BITS[ctx.family]
     mask = (1 << bits) - 1
     if o.has("--mask"):
-        mask = strict_address(o.value("--mask"), ctx.family, o.where("--mask"))
+        mask = host_address(o.value("--mask"), ctx.family, o.where("--mask"))
     out.append(Option("--mask", (address_text(mask, ctx.family),)))
     side = "--rsource"
     for item in o.items:
@@ -270,10 +271,11 @@ def _connlimit(o: Opts, ctx: Ctx) -> tuple[Option, ...]:
         which = "--connlimit-upto" if which == "--connlimit-above" else "--connlimit-above"
     bits = BITS[ctx.family]
     mask = (
-        uint(o.value("--connlimit-mask"), o.where("--connlimit-mask"), hi=bits)
+        plen(o.value("--connlimit-mask"), ctx.family, o.where("--connlimit-mask"))
         if o.has("--connlimit-mask")
         else bits
     )
+    mask = min(mask, bits)  # a mask with holes (255): libxtables keeps all ones
     side = "--connlimit-saddr"
     for item in o.items:
         if item.name in ("--connlimit-saddr", "--connlimit-daddr"):

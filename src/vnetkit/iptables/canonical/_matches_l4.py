@@ -100,8 +100,8 @@ def _parse_flags(text: str, where: str) -> int:
     return value
 
 
-def services(ctx: Ctx, protocol: str) -> Service | None:
-    """getservbyname for ``protocol`` through the context's resolver; None without one."""
+def services(ctx: Ctx, protocol: str | None) -> Service | None:
+    """getservbyname for ``protocol`` (None: any) through the context's resolver; None without one."""
     resolver = ctx.resolver
     if resolver is None:
         return None
@@ -111,7 +111,8 @@ def services(ctx: Ctx, protocol: str) -> Service | None:
 def l4_fields(o: Opts, ctx: Ctx) -> L4:
     """The fields of a tcp/udp match from its options."""
     ports = {}
-    service = services(ctx, o.ext.name)
+    # libxt_tcp asks getservbyname(name, "tcp"); libxt_udp's XTTYPE_PORTRC asks getaddrinfo (any)
+    service = services(ctx, "tcp" if o.ext.name == "tcp" else None)
     for key in ("--sport", "--dport"):
         if o.has(key):
             lo, hi = port_range(o.value(key), o.where(key), service=service)

@@ -139,6 +139,7 @@ def _connmark(o: Opts, ctx: Ctx) -> tuple[Option, ...]:
     o.one_of("--mask", "--nfmask", required=False)
     o.one_of("--mask", "--ctmask", required=False)
     ctmark, ctmask, nfmask = 0, U32, U32
+    shift: tuple[str, int] = ("", 0)
     for item in o.items:  # later options overwrite earlier ones, as in libxt_CONNMARK
         key = item.name
         if key in _MARK_OPS:
@@ -147,9 +148,16 @@ def _connmark(o: Opts, ctx: Ctx) -> tuple[Option, ...]:
             value = uint(item.values[0], o.where(key))
             nfmask = value if key != "--ctmask" else nfmask
             ctmask = value if key != "--nfmask" else ctmask
-    if mode in _MARK_OPS:
-        return (Option("--set-xmark", (xmark(ctmark, ctmask),)),)
-    return (Option(mode), Option("--nfmask", (f"0x{nfmask:x}",)), Option("--ctmask", (f"0x{ctmask:x}",)))
+        elif key in ("--left-shift-mark", "--right-shift-mark"):  # revision 2
+            shift = (key, uint(item.values[0], o.where(key), hi=32))
+    out = (
+        [Option("--set-xmark", (xmark(ctmark, ctmask),))]
+        if mode in _MARK_OPS
+        else [Option(mode), Option("--nfmask", (f"0x{nfmask:x}",)), Option("--ctmask", (f"0x{ctmask:x}",))]
+    )
+    if shift[1]:
+        out.append(Option(shift[0], (str(shift[1]),)))
+    return tuple(out)
 
 
 def _events(text: str, table: tuple[str, ...], where: str) -> str:
@@ -198,16 +206,18 @@ def _ct(o: Opts, ctx: Ctx) -> tuple[Option, ...]:
 
 
 def _tcpmss(o: Opts, ctx: Ctx) -> tuple[Option, ...]:
-    key = o.which("--set-mss", "--clamp-mss-to-pmtu")
+    o.one_of("--set-mss", "--clamp-mss-to-pmtu")  # at least one; both: the later one counts
+    key = [item.name for item in o.items if item.name in ("--set-mss", "--clamp-mss-to-pmtu")][-1]
     ctx.needs_protocol({TCP: "tcp"}, o.where())
     if ctx.backend == "legacy" and not ctx.tcp_syn:
         raise BackendRefusal(
             f"{o.where()}: iptables-legacy needs a match on SYN (-p tcp --syn or --tcp-flags)"
         )
+    top = U16 - (20 if ctx.family == "ipv4" else 40)
+    mss = uint(o.value("--set-mss"), o.where("--set-mss"), hi=top) if o.has("--set-mss") else 0
     if key == "--clamp-mss-to-pmtu":
         return (Option(key),)
-    top = U16 - (20 if ctx.family == "ipv4" else 40)
-    return (Option(key, (str(uint(o.value(key), o.where(key), hi=top)),)),)
+    return (Option(key, (str(mss),)),)
 
 
 def _dscp_target(o: Opts, ctx: Ctx) -> tuple[Option, ...]:
@@ -273,8 +283,8 @@ def _synproxy(o: Opts, ctx: Ctx) -> tuple[Option, ...]:
     out: list[Option] = []
     for key in ("--sack-perm", "--timestamp", "--wscale", "--mss", "--ecn"):
         if o.has(key):
-            if key == "--wscale":
-                out.append(Option(key, (str(uint(o.value(key), o.where(key), hi=14)),)))
+            if key == "--wscale":  # read as a u32, kept in a u8
+                out.append(Option(key, (str(uint(o.value(key), o.where(key)) & 0xFF),)))
             elif key == "--mss":
                 out.append(Option(key, (str(uint(o.value(key), o.where(key), hi=U16)),)))
             else:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from vnetkit.iptables.canonical._ext import DCCP, ICMP, SCTP, TCP, UDP, Ctx, Ext, Opts, ext
+from vnetkit.iptables.canonical._matches_l4 import services
 from vnetkit.iptables.canonical._values import (
     U16,
     U32,
@@ -34,9 +35,8 @@ def _nat_ports(text: str, ctx: Ctx, where: str) -> str:
     if ctx.protocol not in _NAT_PROTOCOLS:
         raise fail("ports need -p tcp, udp, sctp, dccp or icmp", location=where)
     m = re.match(r"[ \t]*\+?(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)", text)
-    if m is None:
-        port(text, where)  # raises: a service name or garbage
-        raise fail(f"bad port {text!r}", location=where)
+    if m is None:  # the whole value is a service name (any protocol), or garbage
+        return str(port(text, where, service=services(ctx, None)))
     lo = uint(m.group(0), where, hi=U16)
     rest = text[m.end() :]
     if not rest:
@@ -51,7 +51,12 @@ def _nat_ports(text: str, ctx: Ctx, where: str) -> str:
         raise fail(f"reversed port range {text!r}", location=where)
     shown = str(lo) if hi == lo else f"{lo}-{hi}"
     if slash:
-        shown += f"/{uint(base, where, lo=1, hi=U16)}"
+        base_port = (
+            uint(base, where, lo=1, hi=U16)
+            if re.match(r"[ \t]*\+?[0-9]", base)
+            else port(base, where, service=services(ctx, None))
+        )
+        shown += f"/{base_port}"
     return shown
 
 
@@ -148,7 +153,7 @@ def _tproxy(o: Opts, ctx: Ctx) -> tuple[Option, ...]:
     if not o.has("--on-port"):
         raise fail("needs --on-port", location=o.where())
     ctx.needs_protocol({TCP: "tcp", UDP: "udp"}, o.where())
-    on_port = port(o.value("--on-port"), o.where("--on-port"), decimal=True)
+    on_port = port(o.value("--on-port"), o.where("--on-port"), decimal=True, service=services(ctx, None))
     address = strict_address(o.value("--on-ip"), ctx.family, o.where("--on-ip")) if o.has("--on-ip") else 0
     mark, mask = (0, 0)
     if o.has("--tproxy-mark"):

@@ -302,6 +302,40 @@ def _parse_mask(text: str, family: Family, what: str) -> int:
     return mask_of(prefix, family)
 
 
+def inet_aton(text: str) -> int | None:
+    """IPv4 as getaddrinfo(AI_NUMERICHOST) reads it: inet_aton, ``10.1`` is 10.0.0.1, ``0xff`` 0.0.0.255."""
+    if not text or re.search(r"\s", text):
+        return None
+    try:
+        return int.from_bytes(socket.inet_aton(text), "big")
+    except OSError:
+        return None
+
+
+def host_address(text: str, family: Family, what: str) -> int:
+    """An ``XTTYPE_HOST`` value: a numeric address as getaddrinfo reads it, else a host name."""
+    value = inet_aton(text) if family == "ipv4" else ipv6_value(text)
+    if value is None:
+        raise _name_error(text, what)
+    return value
+
+
+def plen(text: str, family: Family, what: str) -> int:
+    """An ``XTTYPE_PLEN`` value: a prefix length (base 0, up to 32 or 128), else a numeric mask.
+
+    A mask becomes its prefix length, or 255 when it has holes (libxtables
+    keeps the -1 of ``xtables_ipmask_to_cidr`` in a uint8).
+    """
+    bits = BITS[family]
+    if _UINT.fullmatch(text) is not None and uint(text, what) <= bits:
+        return uint(text, what)
+    mask = inet_aton(text) if family == "ipv4" else ipv6_value(text)
+    if mask is None:
+        raise fail(f"{text!r} is neither a prefix length (0-{bits}) nor a network mask", location=what)
+    prefix = prefix_of(mask, family)
+    return 255 if prefix is None else prefix
+
+
 def host_mask(text: str, family: Family, what: str) -> tuple[int, int | None]:
     """An ``XTTYPE_HOSTMASK`` value (conntrack, NETMAP): strict address, optional ``/N`` or mask.
 
