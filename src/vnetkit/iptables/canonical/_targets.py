@@ -314,7 +314,8 @@ TARGETS: tuple[Ext, ...] = (
         "CONNMARK",
         "target",
         _connmark,
-        " ".join(_MARK_OPS) + " --save-mark --restore-mark --nfmask --ctmask --mask",
+        " ".join(_MARK_OPS)
+        + " --save-mark --restore-mark --nfmask --ctmask --mask --left-shift-mark --right-shift-mark",
         flags="--save-mark --restore-mark",
     ),
     ext(
