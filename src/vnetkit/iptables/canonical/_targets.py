@@ -206,7 +206,8 @@ def _ct(o: Opts, ctx: Ctx) -> tuple[Option, ...]:
 
 
 def _tcpmss(o: Opts, ctx: Ctx) -> tuple[Option, ...]:
-    o.one_of("--set-mss", "--clamp-mss-to-pmtu")  # at least one; both: the later one counts
+    if not (o.has("--set-mss") or o.has("--clamp-mss-to-pmtu")):  # both: the later one counts
+        raise fail("needs --set-mss or --clamp-mss-to-pmtu", location=o.where())
     key = [item.name for item in o.items if item.name in ("--set-mss", "--clamp-mss-to-pmtu")][-1]
     ctx.needs_protocol({TCP: "tcp"}, o.where())
     if ctx.backend == "legacy" and not ctx.tcp_syn:

@@ -118,14 +118,9 @@ def _to_ports(o: Opts, ctx: Ctx) -> list[Option]:
     if not o.has("--to-ports"):
         return []
     where = o.where("--to-ports")
-    if ctx.protocol not in _NAT_PROTOCOLS:
-        raise fail("needs -p tcp, udp, sctp, dccp or icmp", location=where)
-    first, dash, last = o.value("--to-ports").partition("-")
-    lo = uint(first, where, hi=U16)
-    hi = uint(last, where, hi=U16) if dash else lo
-    if hi < lo:
-        raise fail("reversed port range", location=where)
-    return [Option("--to-ports", (str(lo) if hi == lo else f"{lo}-{hi}",))]
+    # libxt_NAT's parse_ports, as for DNAT/SNAT; the compat range keeps no /BASE offset
+    shown = _nat_ports(o.value("--to-ports"), ctx, where).partition("/")[0]
+    return [Option("--to-ports", (shown,))]
 
 
 def _masquerade(o: Opts, ctx: Ctx) -> tuple[Option, ...]:
