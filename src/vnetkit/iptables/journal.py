@@ -8,13 +8,13 @@ the namespace, family and backend, the programs, the restore input, and the
 snapshot (``iptables-save -c``) of the tables it touches, taken under the
 per-namespace lock. It is removed once the apply has succeeded or failed and
 been undone. A journal found by a holder of that lock was left by a dead
-writer (a live one would hold the lock). Recovery first waits for the
-restore that writer left running, then puts every journaled table that
-differs from its snapshot back from the snapshot: readers see the old state,
-never a mix (a writer killed after its restore finished but before it removed
-the journal is undone too; it never returned). Recovery repeats safely:
-killed part way, the journal is still there and the next recovery restores
-the same snapshot.
+writer (a live one would hold the lock), or by one whose own undo failed.
+Recovery first waits for any restore a dead writer left running, then puts
+every journaled table that differs from its snapshot back from the snapshot:
+readers see the old state, never a mix (a writer killed after its restore
+finished but before it removed the journal is undone too; it never returned).
+Recovery repeats safely: killed part way, the journal is still there and the
+next recovery restores the same snapshot.
 
 Owns: the journal's content and encoding, which tables differ from the
 snapshot, and the recovery procedure (through a ``Runner`` and a
@@ -55,6 +55,7 @@ __all__ = [
 ]
 
 MAGIC = b"vnetkit-ipt-journal 1\n"
+_KIND = "ipt-"  # journal kinds of this module: ipt-<family>-<backend>
 # How long recovery waits for an iptables-restore a dead writer left running.
 LEFTOVER_TIMEOUT = 60.0
 _ENCODING = ("utf-8", "surrogateescape")  # as the runner reads and writes tool text
@@ -83,7 +84,7 @@ class Journal:
 
     @property
     def kind(self) -> str:
-        return f"ipt-{self.family}-{self.backend}"
+        return f"{_KIND}{self.family}-{self.backend}"
 
     @property
     def namespace(self) -> Namespace:
@@ -333,7 +334,7 @@ def undo(runner: Runner, store: Journals, journal: Journal, netns: str | None) -
 
 def pending(store: Journals, netns: str | None) -> bool:
     """True when namespace ``netns`` has a journal (one ``stat`` when no journal exists anywhere)."""
-    return store.any() and bool(store.kinds(store.locate(netns)))
+    return store.any() and any(kind.startswith(_KIND) for kind in store.kinds(store.locate(netns)))
 
 
 def recover_pending(
@@ -353,6 +354,8 @@ def recover_pending(
     ns = store.locate(netns)
     done = []
     for kind in store.kinds(ns):
+        if not kind.startswith(_KIND):  # another part of vnetkit's journal
+            continue
         data = store.read(ns, kind)
         if data is None:  # only the temp file of a writer killed while writing it: nothing was applied
             store.remove(ns, kind)
@@ -377,7 +380,7 @@ def _recover_one(
         if not discard:
             raise ParseError(f"{exc}; {_DISCARD_HINT}", source=exc.source) from None
         store.remove(ns, kind)
-        family, _, backend = kind.removeprefix("ipt-").partition("-")
+        family, _, backend = kind.removeprefix(_KIND).partition("-")
         return Recovery(ns.name, family, backend, "", (), 0.0, "discarded")
 
     def outcome(action: Literal["undone", "stale", "discarded"], restored: tuple[str, ...] = ()) -> Recovery:
