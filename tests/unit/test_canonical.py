@@ -52,16 +52,34 @@ def _id(v: dict[str, Any]) -> str:
     return f"{v['family'][-1]} {v['table']}/{v['chain']} {shlex.join(v['argv'])}"
 
 
-def _bytes(argv: list[str], option: str) -> int:
-    return max((len(argv[k + 1].encode()) for k, a in enumerate(argv[:-1]) if a == option), default=0)
-
-
 _CONTROL = re.compile("[\x00-\x1f\x7f]")
 
 
 def _limits(backend: Backend) -> dict[str, int]:
+    """The bytes iptables keeps of each string option (it cuts the rest silently)."""
     nflog = 127 if backend == "nft" else 63
-    return {"--comment": 255, "--log-prefix": 29, "--nflog-prefix": nflog, "--name": 199}
+    return {
+        "--comment": 255,
+        "--log-prefix": 29,
+        "--nflog-prefix": nflog,
+        "--name": 199,
+        "--label": 27,
+        "--rateest-name": 15,
+        "--selctx": 255,
+        "--oif": 15,
+    }
+
+
+def _cut_splits(argv: list[str], option: str, limit: int) -> bool:
+    """True when iptables' cut of ``option``'s value after ``limit`` bytes falls inside a UTF-8 character."""
+    values = (argv[k + 1].encode() for k, a in enumerate(argv[:-1]) if a == option)
+    return any(len(data) > limit and data[limit] & 0xC0 == 0x80 for data in values)
+
+
+# Values iptables-save prints bare (%s): whitespace, a quote or a backslash would not read back.
+_BARE = {"--label", "--rateest-name", "--selctx", "--oif"}
+# Values getaddrinfo reads (TEE, DNPT/SNPT): names and scope ids depend on the host.
+_HOSTS = {"--gateway", "--src-pfx", "--dst-pfx"}
 
 
 def refused_on_purpose(v: dict[str, Any], backend: Backend) -> str | None:
@@ -72,12 +90,23 @@ def refused_on_purpose(v: dict[str, Any], backend: Backend) -> str | None:
         (bool(v.get("env")), f"printed form depends on {v.get('env')}"),
         (any(_CONTROL.search(a) for a in argv), "control character: iptables-save prints it raw"),
         (
-            any(_bytes(argv, option) > limit for option, limit in _limits(backend).items()),
-            "over the byte limit: iptables cuts it silently",
+            any(_cut_splits(argv, option, limit) for option, limit in _limits(backend).items()),
+            "iptables' cut at the byte limit splits a UTF-8 character",
         ),
         (
             any(a in ("-i", "--name") and " " in b for a, b in pairs),
             "whitespace in a name splits the save line",
+        ),
+        (
+            any(
+                a in _BARE and (re.search(r'[\s"\\]', b) or (not b and a == "--rateest-name"))
+                for a, b in pairs
+            ),
+            "a value printed bare holds whitespace, a quote or a backslash, or is empty",
+        ),
+        (
+            any(a in _HOSTS and not re.fullmatch(r"[0-9a-fA-FxX.:/ ]*", b) for a, b in pairs),
+            "a host name or an IPv6 scope id: resolved on the host",
         ),
         (argv[:2] == ["-p", "255"] or "ipv6header" in argv, "printed under an /etc/protocols name"),
         ("devgroup" in argv and not any("/" in a for a in argv), "printed under an /etc/iproute2/group name"),
@@ -143,7 +172,6 @@ CONTEXT = {
     "4 filter/OUTPUT -m cgroup --path user.slice -j ACCEPT": "cgroup v2 path (kernel)",
     "4 filter/X -j CT --notrack": "CT outside raw (table)",
     "4 mangle/INPUT -j SECMARK --selctx system_u:object_r:ssh_packet_t:s0": "SELinux (kernel)",
-    "4 mangle/FORWARD -j ECN --ecn-tcp-remove": "ECN passed through; needs -p tcp (kernel)",
     "4 filter/X -j LED --led-trigger-id foo": "LED (kernel)",
     "4 filter/OUTPUT -m physdev --physdev-out veth0 -j ACCEPT": "--physdev-out in OUTPUT (hook)",
     # Limits of the rule grammar: the Rule cannot tell these from accepted forms.
@@ -263,7 +291,7 @@ def test_lists_need_canonical_rules() -> None:
         ("-p gre -j ACCEPT", "/etc/protocols"),
         ("-p 47 -j ACCEPT", "/etc/protocols"),
         ("-m conntrack --ctproto gre -j ACCEPT", "give its number"),
-        ("-m comment --comment " + "x" * 256 + " -j ACCEPT", "limit of 255"),
+        ("-m comment --comment " + "é" * 128 + " -j ACCEPT", "at most 255 bytes"),
         ("-p tcp --dport 22 --d 1.2.3.4 -j ACCEPT", "full option names"),
     ],
 )

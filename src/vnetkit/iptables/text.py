@@ -15,6 +15,7 @@ from typing import NamedTuple
 from vnetkit.errors import ParseError
 
 __all__ = [
+    "ALWAYS_QUOTED",
     "QUOTED_OPTIONS",
     "STRING_OPTIONS",
     "Token",
@@ -29,8 +30,10 @@ __all__ = [
 STRING_OPTIONS = frozenset(
     {"--comment", "--log-prefix", "--nflog-prefix", "--ulog-prefix", "--helper", "--nfacct-name"}
 )
+# Options whose value iptables always prints in double quotes, escaping only the quote and backslash.
+ALWAYS_QUOTED = frozenset({"--string", "--hex-string", "--u32", "--led-trigger-id"})
 # Options whose value may print quoted even when plain (see quote_save).
-QUOTED_OPTIONS = STRING_OPTIONS | {"--string", "--hex-string", "--u32"}
+QUOTED_OPTIONS = STRING_OPTIONS | ALWAYS_QUOTED
 
 # A token: quoted parts ("..." with backslash escapes) and bare characters,
 # or a lone quote that opens nothing (an error).
@@ -120,7 +123,7 @@ def quote_save(arg: str, option: str = "") -> str:
     """
     if option in STRING_OPTIONS:
         return quote(arg)
-    if option in ("--string", "--hex-string", "--u32"):  # always quoted; only " and \\ escaped
+    if option in ALWAYS_QUOTED:
         return '"' + re.sub(r'(["\\])', r"\\\1", arg) + '"'
     if arg and not _NEEDS_QUOTES.search(arg):
         return arg

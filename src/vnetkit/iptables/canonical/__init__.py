@@ -47,6 +47,7 @@ from vnetkit.iptables.canonical._matches_rate_time import MATCHES as _RATE_TIME_
 from vnetkit.iptables.canonical._tables import PROTOCOL_INPUT, PROTOCOL_PRINTED, UNNAMED_PROTOCOLS
 from vnetkit.iptables.canonical._targets import TARGETS as _TARGETS
 from vnetkit.iptables.canonical._targets_more import TARGETS as _MORE_TARGETS
+from vnetkit.iptables.canonical._targets_more_net import TARGETS as _MORE_NET_TARGETS
 from vnetkit.iptables.canonical._targets_nat import TARGETS as _NAT_TARGETS
 from vnetkit.iptables.canonical._values import (
     Family,
@@ -74,7 +75,9 @@ MATCHES: dict[str, Ext] = {
         *_RATE_MISC_MATCHES,
     )
 }
-TARGETS: dict[str, Ext] = {spec.name: spec for spec in (*_TARGETS, *_NAT_TARGETS, *_MORE_TARGETS)}
+TARGETS: dict[str, Ext] = {
+    spec.name: spec for spec in (*_TARGETS, *_NAT_TARGETS, *_MORE_TARGETS, *_MORE_NET_TARGETS)
+}
 
 
 def canonical(
@@ -374,7 +377,14 @@ def _one(rule: Rule, family: Family, backend: Backend, resolver: Resolver | None
     if rule.fragment is not None and family == "ipv6":
         raise fail("ip6tables has no -f; use -m frag", location="-f")
     entries, target_entry = _dispatch(rule, family, number or None)
-    ctx = Ctx(family, backend, number or None, bool(protocol) and rule.protocol_negated, resolver=resolver)
+    ctx = Ctx(
+        family,
+        backend,
+        number or None,
+        bool(protocol) and rule.protocol_negated,
+        resolver=resolver,
+        destination=destination[0],
+    )
     fields: dict[int, L4] = {}
     for k, entry in enumerate(entries):
         if entry.spec is not None and entry.name in ("tcp", "udp"):

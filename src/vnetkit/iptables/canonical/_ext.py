@@ -62,6 +62,7 @@ class Ctx:
     protocol_negated: bool
     tcp_syn: bool = False  # a tcp match compares SYN set (legacy TCPMSS needs one)
     resolver: Resolver | None = None  # None: names that need the host's files are refused
+    destination: str | None = None  # -d as printed (ADDR/N), None when absent (CLUSTERIP needs one address)
 
     def host_dependent(self, message: str, where: str) -> NoReturn:
         """A value whose printed form comes from a host file the resolver does not cover.
@@ -102,6 +103,7 @@ class Ext:
     invertible: frozenset[str] = frozenset()
     arity: Mapping[str, int] = field(default_factory=dict)
     families: frozenset[str] = frozenset({"ipv4", "ipv6"})
+    repeatable: frozenset[str] = frozenset()  # may be given again (the last one counts)
 
     def where(self, option: str = "") -> str:
         head = f"-m {self.name}" if self.kind == "match" else f"-j {self.name}"
@@ -118,11 +120,13 @@ def ext(
     pairs: str = "",
     invert: str = "",
     family: Family | None = None,
+    repeat: str = "",
 ) -> Ext:
     """Declare an extension: ``options`` lists names, aliases joined by ``|`` (first is printed).
 
     ``flags`` take no value, ``pairs`` take two, the rest one; ``invert`` lists
-    the printed names that accept ``!`` (``*`` for all).
+    the printed names that accept ``!`` (``*`` for all); ``repeat`` those the
+    tool lets you give more than once (old-style parsers such as SET's).
     """
     spellings: dict[str, str] = {}
     for group in options.split():
@@ -131,12 +135,12 @@ def ext(
             spellings[alias] = names[0]
     arity = dict.fromkeys(flags.split(), 0) | dict.fromkeys(pairs.split(), 2)
     printed = set(spellings.values())
-    unknown = (set(arity) | set(invert.split())) - printed - {"*"}
+    unknown = (set(arity) | set(invert.split()) | set(repeat.split())) - printed - {"*"}
     if unknown:  # a typo in a declaration
         raise ValueError(f"{name}: {sorted(unknown)} are not options of {sorted(printed)}")
     invertible = frozenset(printed if invert == "*" else invert.split())
     families = frozenset({family} if family else {"ipv4", "ipv6"})
-    return Ext(name, kind, spellings, handler, invertible, arity, families)
+    return Ext(name, kind, spellings, handler, invertible, arity, families, frozenset(repeat.split()))
 
 
 class Opts:
@@ -153,7 +157,7 @@ class Opts:
         for opt in options:
             key = spec.spellings[opt.name]
             where = spec.where(key)
-            if any(item.name == key for item in self.items):
+            if key not in spec.repeatable and any(item.name == key for item in self.items):
                 raise fail("given twice", location=where)
             if opt.negated and key not in spec.invertible:
                 raise fail("cannot be negated with '!'", location=where)

@@ -25,6 +25,7 @@ from vnetkit.iptables.canonical._values import (
     U32,
     address_text,
     check_text,
+    cut_text,
     fail,
     host_dependent,
     mark_text,
@@ -41,7 +42,7 @@ from vnetkit.model import Option
 def _comment(o: Opts, ctx: Ctx) -> tuple[Option, ...]:
     if not o.has("--comment"):
         raise fail("needs --comment", location=o.where())
-    return (Option("--comment", (check_text(o.value("--comment"), o.where("--comment"), limit=255),)),)
+    return (Option("--comment", (cut_text(o.value("--comment"), 255, o.where("--comment")),)),)
 
 
 def _mac(o: Opts, ctx: Ctx) -> tuple[Option, ...]:

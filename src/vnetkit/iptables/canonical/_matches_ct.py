@@ -20,6 +20,7 @@ from vnetkit.iptables.canonical._values import (
     U32,
     address_text,
     check_text,
+    cut_text,
     fail,
     host_address,
     host_dependent,
@@ -213,7 +214,7 @@ def _recent(o: Opts, ctx: Ctx) -> tuple[Option, ...]:
     name = o.get("--name")
     if name is None:
         name = "DEFAULT"
-    check_text(name, o.where("--name"), limit=199, empty=False)
+    name = cut_text(name, 199, o.where("--name"), empty=False)
     if "/" in name or re.search(r"\s", name):
         raise fail(f"{name!r}: a list name cannot hold '/' or whitespace", location=o.where("--name"))
     out.append(Option("--name", (name,)))

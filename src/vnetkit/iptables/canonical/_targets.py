@@ -19,6 +19,7 @@ from vnetkit.iptables.canonical._values import (
     U16,
     U32,
     check_text,
+    cut_text,
     fail,
     uint,
     value_mask,
@@ -54,7 +55,7 @@ def _reject(o: Opts, ctx: Ctx) -> tuple[Option, ...]:
 def _log(o: Opts, ctx: Ctx) -> tuple[Option, ...]:
     out: list[Option] = []
     if o.has("--log-prefix"):
-        prefix = check_text(o.value("--log-prefix"), o.where("--log-prefix"), limit=29, empty=False)
+        prefix = cut_text(o.value("--log-prefix"), 29, o.where("--log-prefix"), empty=False)
         out.append(Option("--log-prefix", (prefix,)))
     if o.has("--log-level"):
         text = o.value("--log-level")
@@ -87,7 +88,7 @@ def _nflog(o: Opts, ctx: Ctx) -> tuple[Option, ...]:
         out.append(
             Option(
                 "--nflog-prefix",
-                (check_text(o.value("--nflog-prefix"), o.where("--nflog-prefix"), limit=limit, empty=False),),
+                (cut_text(o.value("--nflog-prefix"), limit, o.where("--nflog-prefix"), empty=False),),
             )
         )
     group = uint(o.value("--nflog-group"), o.where("--nflog-group"), hi=U16) if o.has("--nflog-group") else 0

@@ -187,6 +187,26 @@ def check_text(text: str, what: str, *, limit: int | None = None, empty: bool = 
     return text
 
 
+def cut_text(text: str, limit: int, what: str, *, empty: bool = True) -> str:
+    """``text`` as iptables keeps it in a buffer of ``limit + 1`` bytes: its first ``limit`` bytes.
+
+    iptables cuts silently; a cut that would split a UTF-8 character (and
+    print the broken bytes) is refused.
+    """
+    check_text(text, what, empty=empty)
+    data = text.encode("utf-8")
+    if len(data) <= limit:
+        return text
+    if data[limit] & 0xC0 == 0x80:  # a continuation byte: the cut falls inside a character
+        kept = data[:limit].decode("utf-8", "ignore")
+        raise fail(
+            f"iptables keeps the first {limit} bytes, which ends inside the character"
+            f" {text[len(kept)]!r}; give at most {limit} bytes",
+            location=what,
+        )
+    return data[:limit].decode("utf-8")
+
+
 # ---------------------------------------------------------------- addresses
 
 
