@@ -179,11 +179,14 @@ def _ct(o: Opts, ctx: Ctx) -> tuple[Option, ...]:
             raise fail("a helper needs -p (without '!')", location=o.where("--helper"))
         out.append(Option("--helper", (name,)))
     if o.has("--timeout"):
-        out.append(
-            Option(
-                "--timeout", (check_text(o.value("--timeout"), o.where("--timeout"), limit=31, empty=False),)
+        policy = check_text(o.value("--timeout"), o.where("--timeout"), limit=31, empty=False)
+        if re.search(r'[\s"\\]', policy):
+            raise fail(
+                f"{policy!r}: iptables-save prints the timeout policy bare (without quotes), so"
+                " whitespace, '\"' or '\\' would not read back",
+                location=o.where("--timeout"),
             )
-        )
+        out.append(Option("--timeout", (policy,)))
     if o.has("--ctevents"):
         out.append(Option("--ctevents", (_events(o.value("--ctevents"), CT_EVENTS, o.where("--ctevents")),)))
     if o.has("--expevents"):
