@@ -215,8 +215,14 @@ def _recent(o: Opts, ctx: Ctx) -> tuple[Option, ...]:
     if name is None:
         name = "DEFAULT"
     name = cut_text(name, 199, o.where("--name"), empty=False)
-    if "/" in name or re.search(r"\s", name):
-        raise fail(f"{name!r}: a list name cannot hold '/' or whitespace", location=o.where("--name"))
+    if "/" in name:
+        raise fail(f"{name!r}: the kernel refuses a list name with '/'", location=o.where("--name"))
+    if re.search(r"\s", name):
+        raise fail(
+            f"{name!r}: iptables-save prints the list name bare (without quotes): whitespace would not"
+            " read back",
+            location=o.where("--name"),
+        )
     out.append(Option("--name", (name,)))
     bits = BITS[ctx.family]
     mask = (1 << bits) - 1
