@@ -13,7 +13,8 @@ Refused with ``RuleError`` (what to give instead is in the message): host,
 service, user, group and protocol names that need the resolver or a file in
 /etc; values iptables-save prints under such names (protocol numbers that
 /etc/protocols usually names, devgroups without a mask, ipv6header); control
-characters; strings over the byte limit iptables would cut them at; and
+characters; strings iptables would cut inside a UTF-8 character (a cut
+between characters is derived); and
 what iptables refuses for the text alone. What only the table, chain,
 kernel or ruleset can judge (DNAT in filter, a missing chain or ipset) is
 accepted. Extensions the spec

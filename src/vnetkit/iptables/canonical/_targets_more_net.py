@@ -1,12 +1,13 @@
 """Targets that take addresses, prefixes and masks: TEE, DNPT/SNPT, HMARK and CLUSTERIP.
 
-Owns: reading their values the way libxtables does (``getaddrinfo`` for
-hosts, which reads IPv4 like ``inet_aton``: ``10.1`` is 10.0.0.1, ``010`` is
-octal; a prefix length that falls back to a netmask), what they print, and
-the checks iptables and the kernel make on their text (NPT prefixes at most
-/64 with no host bits, HMARK's tuple and masks, a zero TEE gateway).
-Host names and IPv6 scope ids are the host's business: ``ctx.host_dependent``.
-Does not own: the simpler targets (``_targets_more``).
+Owns: what these targets print and the checks iptables and the kernel make
+on their text (NPT prefixes at most /64 with no host bits, HMARK's tuple and
+masks, a zero TEE gateway, CLUSTERIP's MAC and single destination), reading
+hosts and prefix lengths as libxtables does (getaddrinfo reads IPv4 like
+``inet_aton``: ``10.1`` is 10.0.0.1; a length falls back to a netmask; the
+readers are in ``_values``). Host names and IPv6 scope ids are the host's
+business: ``ctx.host_dependent``. Does not own: the simpler targets
+(``_targets_more``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from __future__ import annotations
 import re
 from typing import NoReturn
 
-from vnetkit.errors import RuleError
 from vnetkit.iptables.canonical._ext import BackendRefusal, Ctx, Ext, Opts, ext
 from vnetkit.iptables.canonical._targets_more import raw_text
 from vnetkit.iptables.canonical._values import (
@@ -25,40 +25,21 @@ from vnetkit.iptables.canonical._values import (
     address_text,
     cut_text,
     fail,
+    inet_aton,
     ipv6_value,
     mask_of,
-    prefix_of,
     uint,
 )
+from vnetkit.iptables.canonical._values import plen as plen_value
 from vnetkit.model import Option
 
-# One part of an inet_aton address: what strtoul(.., 0) reads when the part starts with a digit.
-_ATON_PART = re.compile(r"0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*")
-_ATON_MAX = (U32, 0xFFFFFF, U16, 0xFF)  # the last part's limit by the number of parts
 _NAME = re.compile(r"[A-Za-z0-9_.-]+")  # what could be a host name
-
-
-def inet_aton_exact(text: str) -> int | None:
-    """glibc's ``__inet_aton_exact`` (getaddrinfo's IPv4 reader): 1-4 parts, ``a.b`` is a.0.0.b."""
-    parts = text.split(".")
-    if len(parts) > 4 or not all(_ATON_PART.fullmatch(part) for part in parts):
-        return None
-    values = [
-        int(p[2:], 16) if p[:2] in ("0x", "0X") else int(p, 8 if p.startswith("0") else 10) for p in parts
-    ]
-    *head, last = values
-    if any(v > 0xFF for v in head) or last > _ATON_MAX[len(head)]:
-        return None
-    out = last
-    for k, v in enumerate(head):
-        out |= v << (24 - 8 * k)
-    return out
 
 
 def _not_numeric(text: str, family: Family, ctx: Ctx, where: str) -> NoReturn:
     """What getaddrinfo does with a value that is no address of ``family``."""
     other_v6 = family == "ipv4" and ipv6_value(text.partition("%")[0]) is not None
-    if other_v6 or (family == "ipv6" and inet_aton_exact(text) is not None):
+    if other_v6 or (family == "ipv6" and inet_aton(text) is not None):
         tool = "iptables takes IPv4" if family == "ipv4" else "ip6tables takes IPv6"
         raise fail(f"{text!r} is an address of the other family; {tool}", location=where)
     if family == "ipv6" and "%" in text and ipv6_value(text.partition("%")[0]) is not None:
@@ -72,26 +53,17 @@ def _not_numeric(text: str, family: Family, ctx: Ctx, where: str) -> NoReturn:
 
 def host(text: str, ctx: Ctx, where: str) -> int:
     """An ``XTTYPE_HOST`` value: one address, as getaddrinfo reads it for the rule's family."""
-    value = inet_aton_exact(text) if ctx.family == "ipv4" else ipv6_value(text)
+    value = inet_aton(text) if ctx.family == "ipv4" else ipv6_value(text)
     if value is None:
         _not_numeric(text, ctx.family, ctx, where)
     return value
 
 
 def plen(text: str, ctx: Ctx, where: str) -> int:
-    """An ``XTTYPE_PLEN`` value: a length (base 0), else a netmask; 255 for a mask with holes."""
-    bits = BITS[ctx.family]
-    try:
-        return uint(text, where, hi=bits)
-    except RuleError:
-        pass
+    """An ``XTTYPE_PLEN`` value (``_values.plen``); an IPv6 mask with a scope id is the host's business."""
     if ctx.family == "ipv6" and "%" in text and ipv6_value(text.partition("%")[0]) is not None:
         ctx.host_dependent(f"{text!r}: the scope id is looked up among the host's interfaces", where)
-    mask = inet_aton_exact(text) if ctx.family == "ipv4" else ipv6_value(text)
-    if mask is None:
-        raise fail(f"{text!r} is neither a prefix length (0-{bits}) nor a netmask", location=where)
-    prefix = prefix_of(mask, ctx.family)
-    return 255 if prefix is None else prefix
+    return plen_value(text, ctx.family, where)
 
 
 # ---------------------------------------------------------------- TEE, DNPT/SNPT
