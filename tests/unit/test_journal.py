@@ -18,7 +18,7 @@ from vnetkit.cli.main import main
 from vnetkit.errors import ApplyError, OperationError, ParseError
 from vnetkit.exec import FakeRunner
 from vnetkit.exec.journals import FileJournals, MemoryJournals, Namespace, Writer
-from vnetkit.iptables import IPTables, Transaction
+from vnetkit.iptables import Desired, IPTables, Transaction
 from vnetkit.iptables.journal import (
     Journal,
     begin,
@@ -478,3 +478,55 @@ def test_cli_recover_fails_in_one_line(capsys: pytest.CaptureFixture[str]) -> No
     assert err.count("\n") == 1
     assert "not a vnetkit iptables journal" in err
     assert "recover --discard" in err
+
+
+# -- every change recovers first ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("call", "first"),
+    [
+        (
+            lambda i: i.append("filter", "INPUT", "-j", "ACCEPT"),
+            ("iptables-nft", "--wait", "-t", "filter", "-A"),
+        ),
+        (
+            lambda i: i.new_chain("filter", "X"),
+            ("iptables-nft", "--wait", "-t", "filter", "-N"),
+        ),
+        (
+            lambda i: i.append_unique("filter", "INPUT", "-j", "ACCEPT"),
+            ("iptables-nft", "--wait", "-t"),
+        ),
+        (
+            lambda i: i.delete_if_exists("filter", "INPUT", "-j", "ACCEPT"),
+            ("iptables-nft", "--wait", "-t"),
+        ),
+        (lambda i: i.sync(Desired("VNK-", {}, [])), ("iptables-nft-save",)),
+    ],
+    ids=["append", "new_chain", "append_unique", "delete_if_exists", "sync"],
+)
+def test_every_change_undoes_a_half_applied_transaction_first(
+    call: Callable[[IPTables], object], first: tuple[str, ...]
+) -> None:
+    runner = FakeRunner().respond(is_argv("iptables-nft-save"), stdout=MIXED)
+    ipt, store = client(runner)
+    journal_of(store)
+    call(ipt)
+    calls = argvs(runner)
+    assert calls[:2] == [
+        ("iptables-nft-save",),
+        ("iptables-nft-restore", "--wait", "-c"),
+    ]
+    assert calls[2][: len(first)] == first
+    assert store.files == {}
+
+
+def test_reads_do_not_recover() -> None:
+    runner = FakeRunner()
+    ipt, store = client(runner)
+    journal_of(store)
+    ipt.list("filter", "INPUT")
+    ipt.exists("filter", "INPUT", "-j", "ACCEPT")
+    assert [argv[3:5] for argv in argvs(runner)] == [("filter", "-S"), ("filter", "-C")]
+    assert len(store.files) == 1

@@ -94,6 +94,7 @@ class BulkOps:
 
         ``counters=True`` sets the rule and policy counters from the ruleset.
         """
+        self._recover_if_pending()
         args = tuple(self._wait) + (("-c",) if counters else ()) + (() if flush else ("--noflush",))
         names = ", ".join(table.name for table in ruleset.tables) or "nothing"
         self._tool("restore", f"restore tables {names}", *args, input=render_save(ruleset))
@@ -175,6 +176,7 @@ class BulkOps:
         if prefetch is not None:
             prefetch(desired.rules())
         with self._runner.lock(self._netns):
+            self._recover_locked()  # a transaction a dead process left half-applied goes first
             # One iptables-save; the diff works on its lines (no full parse).
             text = self._tool("save", "save the ruleset").stdout
             plan = plan_sync(desired, live_from_save(text), canonical=canon)

@@ -42,6 +42,9 @@ BackendChoice = Literal["auto", "nft", "legacy"]
 _BASE = {"ipv4": "iptables", "ipv6": "ip6tables"}
 
 _COUNTERS_PREFIX = re.compile(r"^\[\d+:\d+\] ")
+# Commands that change the ruleset: before one, a transaction a dead process left
+# half-applied is undone (reads see what is there, like any iptables reader).
+_CHANGES = frozenset({"-A", "-I", "-R", "-D", "-N", "-F", "-X", "-E", "-P", "-Z"})
 
 # Aliases: inside the class, ``list`` is the go-iptables verb, not the builtin.
 Lines = list[str]
@@ -163,6 +166,8 @@ class IPTables(BulkOps):
         return place
 
     def _run(self, action: str, *args: str) -> Completed:
+        if len(args) > 2 and args[2] in _CHANGES:
+            self._recover_if_pending()  # one stat when no journal exists anywhere
         done = self._runner.run((self._binary, *self._wait, *args), netns=self._netns)
         if done.returncode != 0:
             raise classify_iptables(done, action=f"{self._binary}: {action}")
@@ -202,6 +207,7 @@ class IPTables(BulkOps):
         """
         check_position(pos)
         with self._runner.lock(self._netns):
+            self._recover_locked()
             if self.exists(table, chain, *spec):
                 return False
             self.insert(table, chain, pos, *spec)
@@ -232,6 +238,7 @@ class IPTables(BulkOps):
         :meth:`insert_unique`).
         """
         with self._runner.lock(self._netns):
+            self._recover_locked()
             if self.exists(table, chain, *spec):
                 return False
             self.append(table, chain, *spec)
@@ -257,6 +264,7 @@ class IPTables(BulkOps):
         processes from racing between those steps.
         """
         with self._runner.lock(self._netns):
+            self._recover_locked()
             try:
                 self.delete(table, chain, *spec)
             except NotFound:
