@@ -40,6 +40,8 @@ from vnetkit.iptables.canonical._ext import TCP, UDP, Backend, BackendRefusal, C
 from vnetkit.iptables.canonical._matches import MATCHES as _OTHER_MATCHES
 from vnetkit.iptables.canonical._matches_ct import MATCHES as _CT_MATCHES
 from vnetkit.iptables.canonical._matches_hdr import MATCHES as _HDR_MATCHES
+from vnetkit.iptables.canonical._matches_hdr_bpf import MATCHES as _HDR_BPF_MATCHES
+from vnetkit.iptables.canonical._matches_hdr_pkt import MATCHES as _HDR_PKT_MATCHES
 from vnetkit.iptables.canonical._matches_l4 import IMPLICIT, L4, SYN_FLAGS, l4_fields, l4_print, nft_fold
 from vnetkit.iptables.canonical._matches_l4 import MATCHES as _L4_MATCHES
 from vnetkit.iptables.canonical._matches_rate import MATCHES as _RATE_MATCHES
@@ -71,6 +73,8 @@ MATCHES: dict[str, Ext] = {
         *_CT_MATCHES,
         *_OTHER_MATCHES,
         *_HDR_MATCHES,
+        *_HDR_PKT_MATCHES,
+        *_HDR_BPF_MATCHES,
         *_RATE_MATCHES,
         *_RATE_TIME_MATCHES,
         *_RATE_MISC_MATCHES,

@@ -1,10 +1,9 @@
-"""Other matches: comment, addresses and interfaces, packet fields, owner, string, and pass-throughs.
+"""Other matches: comment, addresses and interfaces, packet fields, owner, string.
 
 Owns: comment, mac, iprange, addrtype, pkttype, length, ttl/hl, set,
 physdev, owner, string (printable patterns as --string, others as
 --hex-string), dscp, tos, devgroup and rpfilter: their print order,
-defaults and checks, and refuses the ones whose printed form needs a file
-in /etc (ipv6header).
+defaults and checks.
 """
 
 from __future__ import annotations
@@ -352,13 +351,6 @@ def _udplite(o: Opts, ctx: Ctx) -> tuple[Option, ...]:
     )
 
 
-def _ipv6header(o: Opts, ctx: Ctx) -> tuple[Option, ...]:
-    raise fail(
-        "iptables-save prints extension header names from /etc/protocols, which canonical() does not read",
-        location=o.where(),
-    )
-
-
 MATCHES: tuple[Ext, ...] = (
     ext("comment", "match", _comment, "--comment"),
     ext("mac", "match", _mac, "--mac-source", invert="*"),
@@ -420,5 +412,4 @@ MATCHES: tuple[Ext, ...] = (
         flags="--loose --validmark --accept-local --invert",
     ),
     ext("udplite", "match", _udplite, "--sport|--source-port --dport|--destination-port", invert="*"),
-    ext("ipv6header", "match", _ipv6header, "--header --soft", flags="--soft", invert="--header"),
 )

@@ -26,6 +26,7 @@ from vnetkit.iptables.canonical._ext import (
     Opts,
     ext,
 )
+from vnetkit.iptables.canonical._matches_hdr import uint_parts
 from vnetkit.iptables.canonical._tables import ICMP_TYPES, ICMPV6_TYPES, MH_TYPES
 from vnetkit.iptables.canonical._values import (
     U16,
@@ -268,25 +269,29 @@ def _multiport(o: Opts, ctx: Ctx) -> tuple[Option, ...]:
     return (Option(key, (",".join(items),), o.neg(key)),)
 
 
-def _spis(o: Opts, ctx: Ctx, key: str, protocol: int) -> list[Option]:
-    name = o.ext.name
-    ctx.needs_protocol({protocol: name}, o.where())
+def _spis(o: Opts, key: str) -> list[Option]:
+    """An SPI range (``XTTYPE_UINT32RC``); 0:4294967295 is not printed, even negated."""
     if not o.has(key):
         return []
-    lo, hi = uint_range(o.value(key), o.where(key))
+    lo, hi, _ = uint_parts(o.value(key), o.where(key))
     return [] if (lo, hi) == (0, U32) else [Option(key, (span(lo, hi),), o.neg(key))]
 
 
 def _esp(o: Opts, ctx: Ctx) -> tuple[Option, ...]:
-    return tuple(_spis(o, ctx, "--espspi", ESP))
+    ctx.needs_protocol({ESP: "esp"}, o.where())
+    return tuple(_spis(o, "--espspi"))
 
 
 def _ah(o: Opts, ctx: Ctx) -> tuple[Option, ...]:
-    out = _spis(o, ctx, "--ahspi", AH)
+    if ctx.family == "ipv4":  # ip6tables finds the AH header in the chain of headers: any -p will do
+        ctx.needs_protocol({AH: "ah"}, o.where())
+    out = _spis(o, "--ahspi")
     if ctx.family == "ipv4" and (o.has("--ahlen") or o.has("--ahres")):
         raise fail("--ahlen and --ahres exist only in ip6tables", location=o.where())
     if o.has("--ahlen"):
-        out.append(Option("--ahlen", (str(uint(o.value("--ahlen"), o.where("--ahlen"))),), o.neg("--ahlen")))
+        length = uint(o.value("--ahlen"), o.where("--ahlen"))
+        if length or o.neg("--ahlen"):  # a length of 0 is the default, not printed
+            out.append(Option("--ahlen", (str(length),), o.neg("--ahlen")))
     if o.has("--ahres"):
         out.append(Option("--ahres"))
     return tuple(out)
@@ -306,8 +311,10 @@ def _mh(o: Opts, ctx: Ctx) -> tuple[Option, ...]:
         return ()
     where = o.where("--mh-type")
     first, colon, last = o.value("--mh-type").partition(":")
-    lo = _mh_type(first, where)
-    hi = _mh_type(last, where) if colon else lo
+    lo = _mh_type(first, where) if first or not colon else 0
+    hi = (_mh_type(last, where) if last else 255) if colon else lo
+    if lo > hi:
+        raise fail(f"invalid type range {o.value('--mh-type')!r} (min > max)", location=where)
     if (lo, hi) == (0, 255):
         return ()
     return (Option("--mh-type", (span(lo, hi),), o.neg("--mh-type")),)
