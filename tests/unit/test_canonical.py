@@ -23,7 +23,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from vnetkit.errors import CannotDerive, RuleError
+from vnetkit.errors import CannotDerive, HostDependent, RuleError
+from vnetkit.exec.resolver import HostResolver
 from vnetkit.iptables.canonical import (
     MATCHES,
     TARGETS,
@@ -357,19 +358,13 @@ def test_real_rulesets_are_fixed_points(path: Path) -> None:
     """Docker, kube-proxy, Neutron and host firewall dumps of both backends: each rule prints itself."""
     family: Literal["ipv4", "ipv6"] = "ipv6" if "ipv6" in path.name else "ipv4"
     backend: Backend = "nft" if "-nft-" in path.name else "legacy"
+    resolver = HostResolver()
     for table in parse_save(path.read_text(encoding="utf-8")).tables:
         for entry in table.rules:
-            if entry.rule.protocol == "gre":  # an /etc/protocols name: refused on purpose
-                with pytest.raises(RuleError, match="/etc/protocols"):
-                    canonical(entry.rule, family=family, backend=backend)
-                continue
             try:
                 got = canonical(entry.rule, family=family, backend=backend)
-            except CannotDerive as answer:  # an extension not modelled (yet): never a wrong form
-                got, what = entry.rule, answer.what
-                names = {f"-m {m.name}" for m in entry.rule.matches}
-                names.add(f"-j {entry.rule.target.name if entry.rule.target else ''}")
-                assert what in names
+            except HostDependent:  # an /etc/protocols name (-p gre, policy --proto esp): this host's
+                got = canonical(entry.rule, family=family, backend=backend, resolver=resolver)
             assert got == entry.rule, entry.chain
 
 

@@ -131,34 +131,13 @@ def test_special_vector(v: dict[str, Any], backend: Backend) -> None:
 
 
 # Implicit matches are named after /etc/protocols (iptables loads "-m dccp" for -p 33 because
-# getprotobynumber(33) is "dccp"); the rule grammar and canonical()'s IMPLICIT table know
-# iptables' own protocol names, and may or may not know these (not strict).
-IMPLICIT_BY_NAME = {
-    "4 filter/X -p dccp --dport 1 -j ACCEPT",
-    "6 filter/X -p dccp --dport 1 -j ACCEPT",
-    "4 filter/X -p 33 --sport 1 -j ACCEPT",
-    "6 filter/X -p 33 --sport 1 -j ACCEPT",
-    "4 filter/X -p ipcomp --ipcompspi 5 -j ACCEPT",
-    "6 filter/X -p ipcomp --ipcompspi 5 -j ACCEPT",
-}
+# getprotobynumber(33) is "dccp"); the rule grammar knows dccp and ipcomp by name and number.
 ON_PROTOCOLS = [v for v in VECTORS if v.get("env")]
 
 
 @pytest.mark.parametrize(
     ("v", "backend"),
-    [
-        pytest.param(
-            v,
-            b,
-            marks=[
-                pytest.mark.xfail(raises=RuleError, strict=False, reason="implicit match by protocol name")
-            ]
-            if _name(v) in IMPLICIT_BY_NAME
-            else [],
-        )
-        for v in ON_PROTOCOLS
-        for b in BACKENDS
-    ],
+    [(v, b) for v in ON_PROTOCOLS for b in BACKENDS],
     ids=[f"{k:03d}-{b}" for k in range(len(ON_PROTOCOLS)) for b in BACKENDS],
 )
 def test_vector_with_this_hosts_protocols(v: dict[str, Any], backend: Backend) -> None:

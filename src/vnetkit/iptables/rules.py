@@ -68,6 +68,10 @@ _IMPLICIT = {
     "ipv6-mh": "mh",
     "mobility-header": "mh",
     "135": "mh",
+    # iptables loads the match named like the protocol: beyond its own names, that is the
+    # /etc/protocols name of the number (dccp and ipcomp are the ones with a match)
+    "ipcomp": "ipcomp",
+    "108": "ipcomp",
 }
 
 
