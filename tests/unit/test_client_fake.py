@@ -25,6 +25,7 @@ from vnetkit.errors import (
     UnsupportedError,
 )
 from vnetkit.exec import Completed, FakeRunner
+from vnetkit.exec.runner import Input
 from vnetkit.iptables import BUILTIN_CHAINS, TABLES, IPTables, Stat
 
 NFT_189 = "iptables v1.8.9 (nf_tables)\n"
@@ -148,19 +149,21 @@ def test_failing_version_call_is_classified() -> None:
 class NoBinaryRunner(FakeRunner):
     """A runner on a system without iptables: every spawn fails like SystemRunner's would."""
 
-    def run(self, argv: Sequence[str], *, netns: str | None = None, input: str | None = None) -> Completed:
+    def run(self, argv: Sequence[str], *, netns: str | None = None, input: Input = None) -> Completed:
         args = tuple(argv)
-        self.calls.append((args, netns, input))
+        self.calls.append((args, netns, input if input is None or isinstance(input, str) else "".join(input)))
         raise MissingTool(f"{args[0]}: command not found; install it: apt-get install iptables", argv=args)
 
 
 class VanishingBinaryRunner(FakeRunner):
     """Answers ``--version``, then the binary is gone (uninstalled between calls)."""
 
-    def run(self, argv: Sequence[str], *, netns: str | None = None, input: str | None = None) -> Completed:
+    def run(self, argv: Sequence[str], *, netns: str | None = None, input: Input = None) -> Completed:
         if "--version" in argv:
             return super().run(argv, netns=netns, input=input)
-        self.calls.append((tuple(argv), netns, input))
+        self.calls.append(
+            (tuple(argv), netns, input if input is None or isinstance(input, str) else "".join(input))
+        )
         raise MissingTool(f"{argv[0]}: command not found", argv=argv)
 
 

@@ -6,7 +6,7 @@ Owns: ``FakeRunner``, which records every argv and answers from a list of
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -49,9 +49,12 @@ class FakeRunner:
         self._responses.insert(0, (predicate, returncode, stdout, stderr))
         return self
 
-    def run(self, argv: Sequence[str], *, netns: str | None = None, input: str | None = None) -> Completed:
+    def run(
+        self, argv: Sequence[str], *, netns: str | None = None, input: str | Iterable[str] | None = None
+    ) -> Completed:
         args = tuple(argv)
-        self.calls.append((args, netns, input))
+        text = input if input is None or isinstance(input, str) else "".join(input)
+        self.calls.append((args, netns, text))
         for predicate, code, out, err in self._responses:
             if predicate(args):
                 return Completed(args, code, out, err)

@@ -18,6 +18,7 @@ failed execve each), for every call.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import functools
 import os
@@ -25,7 +26,7 @@ import queue
 import shutil
 import subprocess
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ from vnetkit.exec import _linux
 __all__ = [
     "NETNS_RUN_DIR",
     "Completed",
+    "Input",
     "Runner",
     "ScratchRunner",
     "SystemRunner",
@@ -73,8 +75,11 @@ class Completed:
 class Runner(Protocol):
     """Runs programs; the only door from vnetkit to other processes."""
 
-    def run(self, argv: Sequence[str], *, netns: str | None = None, input: str | None = None) -> Completed:
-        """Run ``argv`` (inside ``netns`` when given) and return what it left."""
+    def run(self, argv: Sequence[str], *, netns: str | None = None, input: Input = None) -> Completed:
+        """Run ``argv`` (inside ``netns`` when given) and return what it left.
+
+        ``input`` is its stdin: a string, or pieces written as each is made.
+        """
         ...
 
     def lock(self, netns: str | None = None) -> AbstractContextManager[None]:
@@ -133,9 +138,14 @@ def _which(program: str) -> tuple[str, bool]:
     return found, False
 
 
-def _spawn(argv: tuple[str, ...], input: str | None, *, retry: bool = True) -> Completed:
+Input = str | Iterable[str] | None
+
+
+def _spawn(argv: tuple[str, ...], input: Input, *, retry: bool = True) -> Completed:
     executable, cached = _which(argv[0])
     try:
+        if input is not None and not isinstance(input, str):
+            return _stream(argv, executable, input)
         # ``executable`` is what runs; the child still gets the caller's argv[0].
         proc = subprocess.run(
             argv,
@@ -169,6 +179,47 @@ def _enter_fd(fd: int) -> None:
 
 def _enter_new() -> None:
     _linux.unshare(_linux.CLONE_NEWNET)
+
+
+_F_SETPIPE_SZ = 1031  # fcntl.F_SETPIPE_SZ (Python 3.11 lacks the name)
+_PIPE_SIZE = 1 << 20  # /proc/sys/fs/pipe-max-size's default
+
+
+def _stream(argv: tuple[str, ...], executable: str, pieces: Iterable[str]) -> Completed:
+    """Run ``argv`` writing ``pieces`` to its stdin as each is made.
+
+    A program that reads its input as it comes (iptables-restore) works on the
+    first pieces while the caller makes the next. Its output goes to memory
+    files, read after it exits, so neither side can block the other; if it
+    exits early (an error), the pieces left are not made.
+    """
+    out_fd, err_fd = os.memfd_create("stdout", os.MFD_CLOEXEC), os.memfd_create("stderr", os.MFD_CLOEXEC)
+    try:
+        proc = subprocess.Popen(
+            argv, executable=executable, stdin=subprocess.PIPE, stdout=out_fd, stderr=err_fd
+        )
+        stdin = proc.stdin
+        if stdin is None:  # never: stdin=PIPE (narrows the type)
+            raise OSError(f"{argv[0]}: no pipe to its stdin")
+        with contextlib.suppress(OSError):  # a big pipe: the writer rarely waits, the reader reads big blocks
+            fcntl.fcntl(stdin.fileno(), _F_SETPIPE_SZ, _PIPE_SIZE)
+        try:
+            for piece in pieces:
+                stdin.write(piece.encode("utf-8", "surrogateescape"))
+            stdin.close()
+        except BrokenPipeError:
+            pass  # it stopped reading: its exit status and stderr say why
+        finally:
+            with contextlib.suppress(BrokenPipeError):
+                stdin.close()
+        returncode = proc.wait()
+        out, err = (os.pread(fd, os.fstat(fd).st_size, 0) for fd in (out_fd, err_fd))
+    finally:
+        os.close(out_fd)
+        os.close(err_fd)
+    return Completed(
+        argv, returncode, out.decode("utf-8", "surrogateescape"), err.decode("utf-8", "surrogateescape")
+    )
 
 
 class _NetnsWorker:
@@ -242,7 +293,7 @@ class ScratchRunner:
     def __init__(self, worker: _NetnsWorker) -> None:
         self._worker = worker
 
-    def run(self, argv: Sequence[str], *, netns: str | None = None, input: str | None = None) -> Completed:
+    def run(self, argv: Sequence[str], *, netns: str | None = None, input: Input = None) -> Completed:
         if netns is not None:
             raise ConfigError(f"a scratch runner runs only in its own namespace, not in {netns!r}")
         args = tuple(argv)
@@ -269,7 +320,7 @@ class SystemRunner:
         self._workers: dict[str, _NetnsWorker] = {}
         self._guard = threading.Lock()
 
-    def run(self, argv: Sequence[str], *, netns: str | None = None, input: str | None = None) -> Completed:
+    def run(self, argv: Sequence[str], *, netns: str | None = None, input: Input = None) -> Completed:
         args = tuple(argv)
         if netns is None:
             return _spawn(args, input)

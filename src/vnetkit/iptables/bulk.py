@@ -251,8 +251,10 @@ class BulkOps:
 
     def _restore_tx(self, tx: Transaction, tables: list[str], *, test: bool) -> None:
         args = (*self._wait, "--noflush", *(("--test",) if test else ()))
-        text = tx.render(tables)
-        done = self._runner.run((f"{self._binary}-restore", *args), netns=self._netns, input=text)
+        # Streamed: iptables-restore parses the first lines while the rest are rendered.
+        done = self._runner.run(
+            (f"{self._binary}-restore", *args), netns=self._netns, input=tx.chunks(tables)
+        )
         if done.returncode == 0:
             return
         m = _FAILED_LINE.search(done.stderr)

@@ -9,13 +9,16 @@ call. Does not own: running iptables-restore or rolling back (``client``).
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import operator
-from collections.abc import Collection, Iterable, Sequence
+import re
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from vnetkit.errors import RuleError
 from vnetkit.iptables.names import BUILTIN_CHAINS, check_chain, check_policy, check_position, check_table
-from vnetkit.iptables.rules import render_line, rule_args
+from vnetkit.iptables.rules import parse_rule, render_line, rule_args
 from vnetkit.iptables.text import QUOTED_OPTIONS, join_args, split_line
 from vnetkit.model import Rule
 
@@ -25,6 +28,10 @@ Spec = tuple[str, ...] | tuple[Rule]
 
 _STANDARD_TARGETS = frozenset({"ACCEPT", "DROP", "RETURN", "QUEUE"})
 _SPEC = operator.itemgetter(1)  # the spec of a deferred append (chain, spec)
+# One pass for every option whose value iptables quotes (11 substring scans cost 7x more).
+_QUOTED_OPTION = re.compile("|".join(re.escape(option) for option in sorted(QUOTED_OPTIONS)))
+# Lines rendered per piece of a streamed restore input (the first piece smaller).
+_FIRST_CHUNK, _CHUNK = 256, 2048
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,13 +71,22 @@ class Transaction:
     """
 
     def __init__(self) -> None:
-        # Per table, restore lines in order; a plain append is kept as
-        # (chain, spec) and turned into its line in bulk by _materialize.
-        self._lines: dict[str, list[str | tuple[str, tuple[object, ...]]]] = {}
-        # Per line, the call that made it as (verb, args); an Op is built
-        # only when an error or a check needs it (keeps a call ~1 us).
-        self._calls: dict[str, list[tuple[str, tuple[object, ...]] | None]] = {}
-        self._given: dict[str, list[str | tuple[str, tuple[object, ...]]]] = {}
+        # Per table, restore lines in order; a plain append is kept as its spec
+        # (the tuple of strings it was given) and turned into its line in bulk by
+        # _materialize. Its chain is in _runs: (first line, chain) each time the
+        # chain of plain appends changes, so an append stores nothing but its spec
+        # (no new object the garbage collector must track: 10,000 appends would
+        # otherwise trigger collections that cost more than the appends).
+        self._lines: dict[str, list[str | tuple[str, ...]]] = {}
+        self._runs: dict[str, list[tuple[int, str]]] = {}
+        # The table, chain and lines of the latest plain append: the next one to the
+        # same chain only appends its spec.
+        self._hot: tuple[str, str, list[str | tuple[str, ...]]] | None = None
+        # Per table, line number -> the call that made it as (verb, args), for
+        # every line but the deferred appends (their call is what _given keeps);
+        # an Op is built only when an error or a check needs it.
+        self._calls: dict[str, dict[int, tuple[str, tuple[object, ...]]]] = {}
+        self._given: dict[str, list[str | tuple[str, ...]]] = {}
         self._chains_ok: set[str] = set()
 
     def _add(self, verb: str, table: str, line: str, args: tuple[object, ...]) -> None:
@@ -78,36 +94,59 @@ class Transaction:
         if lines is None:
             check_table(table)
             lines = self._lines[table] = []
-            self._calls[table] = []
+            self._calls[table] = {}
+            self._runs[table] = []
+        self._calls[table][len(lines)] = (verb, args)
         lines.append(line)
-        self._calls[table].append((verb, args))
 
     def _op(self, table: str, k: int) -> Op:
-        call = self._calls[table][k]
-        if call is None:  # a deferred append: (chain, spec) as it was given
+        call = self._calls[table].get(k)
+        if call is None:  # a deferred append: its chain and spec as they were given
             given = self._given[table][k]
             if isinstance(given, tuple):
-                return Op("append", table, (given[0], *given[1]))
+                return Op("append", table, (self._chain_at(table, k), *given))
         return Op(call[0], table, call[1])  # type: ignore[index]
 
-    def _materialize(self, table: str) -> list[str]:
-        """Turn deferred appends into lines: one join per rule, then a few scans over all of them.
+    def _chain_at(self, table: str, k: int) -> str:
+        """The chain of the deferred append at line ``k``: that of the latest run started at or before it."""
+        runs = self._runs[table]
+        return runs[bisect.bisect_right(runs, (k, "\U0010ffff")) - 1][1]
 
-        When the scans show no argument needs quoting (no quote, backslash,
-        tab or empty argument, exactly one space between arguments, no
-        quoted option), the bare lines stand; otherwise each deferred rule is
-        rendered carefully.
+    def _materialize(self, table: str, start: int = 0, stop: int | None = None) -> list[str]:
+        """Turn the deferred appends among lines ``start:stop`` into lines; return all the lines.
+
+        One join per rule, then a few C-speed scans over the block: when they
+        show no argument needs quoting (no quote, backslash, tab or empty
+        argument, exactly one space between arguments, no quoted option),
+        the bare lines stand; otherwise each deferred rule is rendered
+        carefully.
         """
         items = self._lines.get(table, [])
-        pending: list[tuple[str, tuple[str, ...]]] = [x for x in items if type(x) is tuple]  # type: ignore[misc]
-        if not pending:
+        end = len(items) if stop is None else stop
+        block = items[start:end]
+        if not any(type(x) is tuple for x in block):
             return items  # type: ignore[return-value]
         # What each call gave, for error messages. Lines are only ever appended,
         # so entries recorded by an earlier render stay valid.
         given = self._given.get(table, [])
-        self._given[table] = given + items[len(given) :]
+        if len(given) < end:
+            self._given[table] = given + items[len(given) :]
+        # The block in segments of one chain each (a run starts a segment).
+        runs = self._runs[table]
+        cuts = [start, *(first for first, _ in runs if start < first < end), end]
+        segments = [
+            (self._chain_at(table, a) if runs and runs[0][0] <= a else "", a, b)
+            for a, b in itertools.pairwise(cuts)
+        ]
+        pending = [(chain, x) for chain, a, b in segments for x in items[a:b] if type(x) is tuple]
         try:
-            built = ["-A " + chain + " " + " ".join(spec) for chain, spec in pending]
+            built = [
+                line
+                for chain, a, b in segments
+                for line in map(
+                    f"-A {chain} ".__add__, map(" ".join, [x for x in items[a:b] if type(x) is tuple])
+                )
+            ]
             text = "\n".join(built)
             fine = (
                 '"' not in text
@@ -119,17 +158,17 @@ class Transaction:
                 and not text.endswith(" ")
                 and text.count("\n") == len(built) - 1
                 and text.count(" ") == len(built) + sum(map(len, map(_SPEC, pending)))
-                and not any(option in text for option in QUOTED_OPTIONS)
+                and _QUOTED_OPTION.search(text) is None
             )
         except TypeError:  # a non-string argument: the careful path names it
             fine = False
         if not fine:
             built = [_line("-A", chain, spec) for chain, spec in pending]
-        if len(built) == len(items):  # appends only, the bulk-load case
-            items[:] = built
+        if len(built) == len(block):  # appends only, the bulk-load case
+            items[start:end] = built
         else:
             lines = iter(built)
-            items[:] = [next(lines) if type(x) is tuple else x for x in items]
+            items[start:end] = [next(lines) if type(x) is tuple else x for x in block]
         return items  # type: ignore[return-value]
 
     def _chain(self, chain: str) -> str:
@@ -142,14 +181,21 @@ class Transaction:
 
     def append(self, table: str, chain: str, *spec: str | Rule) -> None:
         """Append a rule (``-A``)."""
-        # The hot path of bulk loads: remember (chain, spec); the line is
-        # built with the others in _materialize (a few C-speed passes for all).
+        # The hot path of bulk loads: remember the spec; the line is built with
+        # the others in _materialize (a few C-speed passes for all).
+        hot = self._hot
+        if hot is not None and hot[1] == chain and hot[0] == table and spec and type(spec[0]) is not Rule:
+            hot[2].append(spec)  # type: ignore[arg-type]
+            return
         lines = self._lines.get(table)
         if lines is None or chain not in self._chains_ok or not spec or type(spec[0]) is Rule:
             self._add("append", table, _line("-A", self._chain(chain), spec), (chain, *spec))
             return
-        lines.append((chain, spec))
-        self._calls[table].append(None)
+        runs = self._runs[table]
+        if not runs or runs[-1][1] != chain:
+            runs.append((len(lines), chain))
+        lines.append(spec)  # type: ignore[arg-type]
+        self._hot = (table, chain, lines)
 
     def insert(self, table: str, chain: str, pos: int, *spec: str | Rule) -> None:
         """Insert a rule at 1-based ``pos`` (``-I``)."""
@@ -241,12 +287,26 @@ class Transaction:
 
     def render(self, tables: Iterable[str] | None = None) -> str:
         """The iptables-restore input (for ``--noflush``), table by table."""
-        out: list[str] = []
+        return "".join(self.chunks(tables))
+
+    def chunks(self, tables: Iterable[str] | None = None) -> Iterator[str]:
+        """:meth:`render`'s text in pieces, each made when asked for.
+
+        Fed to iptables-restore as they come, the rendering of later lines
+        overlaps the tool's parsing of earlier ones (the tool reads its input
+        line by line, and commits only at ``COMMIT``); the first piece is small
+        so that the tool starts early.
+        """
         for table in self._lines if tables is None else tables:
-            out.append(f"*{table}")
-            out.extend(self._materialize(table))
-            out.append("COMMIT")
-        return "\n".join(out) + "\n" if out else ""
+            yield f"*{table}\n"
+            count = len(self._lines.get(table, ()))
+            start, size = 0, _FIRST_CHUNK
+            while start < count:
+                stop = min(start + size, count)
+                lines = self._materialize(table, start, stop)
+                yield "\n".join(lines[start:stop]) + "\n"
+                start, size = stop, _CHUNK
+            yield "COMMIT\n"
 
     def op_at(self, line: int, tables: Iterable[str] | None = None) -> Op | None:
         """The call that produced 1-based ``line`` of :meth:`render` (None for ``*table``/COMMIT)."""
@@ -280,6 +340,17 @@ class Transaction:
 
 
 def jump_targets(line: str) -> list[str]:
-    """The names after ``-j``/``-g`` in a restore line (normally one)."""
+    """The chain or target a restore line's rule jumps or goes to (none, or one).
+
+    The rule is read with the rule grammar, so ``-j X`` inside a comment or a
+    log prefix is a value, not a jump.
+    """
     words = split_line(line)
-    return [words[k + 1] for k, word in enumerate(words[:-1]) if word in ("-j", "-g", "--jump", "--goto")]
+    if len(words) < 3 or words[0] not in ("-A", "-I", "-R", "-D"):
+        return []
+    spec = words[3:] if words[0] in ("-I", "-R") and words[2].isdecimal() else words[2:]
+    try:
+        target = parse_rule(spec).target
+    except RuleError:
+        return []  # not a rule the grammar reads: the restore names the line
+    return [] if target is None else [target.name]
