@@ -269,6 +269,9 @@ def _parse(args: tuple[str, ...]) -> tuple[Rule, Counters | None]:  # noqa: PLR0
             if want is None:
                 while i < n and args[i] != "!" and not _is_option(args[i]):
                     i += 1
+            elif want < 0:  # an optional value: the next argument, unless it reads as an option or "!"
+                if "=" not in tok and i < n and args[i][:1] not in ("-", "!"):
+                    i += 1
             else:
                 if "=" in tok and tok.startswith("--"):
                     want -= 1  # --opt=value carries its first value

@@ -25,6 +25,9 @@ Kind = Literal["match", "target"]
 TCP, UDP, ICMP, ICMPV6, SCTP, DCCP, UDPLITE, ESP, AH, MH = 6, 17, 1, 58, 132, 33, 136, 50, 51, 135
 
 
+OPTIONAL = -1  # the arity of an option whose one value may be left out
+
+
 class BackendRefusal(RuleError):
     """One backend refuses the rule and the other does not (see ``canonical(backend=None)``)."""
 
@@ -121,19 +124,26 @@ def ext(
     invert: str = "",
     family: Family | None = None,
     repeat: str = "",
+    optional: str = "",
 ) -> Ext:
     """Declare an extension: ``options`` lists names, aliases joined by ``|`` (first is printed).
 
-    ``flags`` take no value, ``pairs`` take two, the rest one; ``invert`` lists
-    the printed names that accept ``!`` (``*`` for all); ``repeat`` those the
-    tool lets you give more than once (old-style parsers such as SET's).
+    ``flags`` take no value, ``pairs`` take two, ``optional`` one or none (the
+    next argument, unless it starts with ``-`` or ``!``, as rateest reads its
+    rates), the rest one; ``invert`` lists the printed names that accept ``!``
+    (``*`` for all); ``repeat`` those the tool lets you give more than once
+    (old-style parsers such as SET's).
     """
     spellings: dict[str, str] = {}
     for group in options.split():
         names = group.split("|")
         for alias in names:
             spellings[alias] = names[0]
-    arity = dict.fromkeys(flags.split(), 0) | dict.fromkeys(pairs.split(), 2)
+    arity = (
+        dict.fromkeys(flags.split(), 0)
+        | dict.fromkeys(pairs.split(), 2)
+        | dict.fromkeys(optional.split(), -1)
+    )
     printed = set(spellings.values())
     unknown = (set(arity) | set(invert.split()) | set(repeat.split())) - printed - {"*"}
     if unknown:  # a typo in a declaration
@@ -162,7 +172,9 @@ class Opts:
             if opt.negated and key not in spec.invertible:
                 raise fail("cannot be negated with '!'", location=where)
             want = spec.arity.get(key, 1)
-            if len(opt.values) != want:
+            if want == OPTIONAL and len(opt.values) <= 1:
+                pass
+            elif len(opt.values) != want:
                 raise fail(
                     f"takes {want} value{'s' if want != 1 else ''}, got {list(opt.values)}", location=where
                 )

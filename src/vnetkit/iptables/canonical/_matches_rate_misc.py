@@ -303,6 +303,7 @@ MATCHES: tuple[Ext, ...] = (
         "--rateest|--rateest1 --rateest2 --rateest-delta --rateest-bps1 --rateest-pps1"
         " --rateest-bps|--rateest-bps2 --rateest-pps|--rateest-pps2 --rateest-lt --rateest-gt --rateest-eq",
         flags="--rateest-delta --rateest-lt --rateest-gt --rateest-eq",
+        optional="--rateest-bps1 --rateest-pps1 --rateest-bps --rateest-pps",
         invert="--rateest-lt --rateest-gt --rateest-eq",
     ),
     ext("connlabel", "match", _connlabel, "--label --set", flags="--set", invert="--label"),
