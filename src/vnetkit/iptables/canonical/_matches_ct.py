@@ -14,6 +14,7 @@ import math
 import re
 
 from vnetkit.iptables.canonical._ext import BackendRefusal, Ctx, Ext, Opts, Resolver, ext
+from vnetkit.iptables.canonical._matches_l4 import services
 from vnetkit.iptables.canonical._tables import CT_STATES, CT_STATUSES, PROTOCOL_INPUT, STATE_STATES
 from vnetkit.iptables.canonical._values import (
     BITS,
@@ -83,7 +84,9 @@ def _conntrack(o: Opts, ctx: Ctx) -> tuple[Option, ...]:
             add(key, shown if prefix is None or prefix == BITS[ctx.family] else f"{shown}/{prefix}")
     for key in _CT_PORTS:
         if o.has(key):
-            lo, hi = port_range(o.value(key), o.where(key), decimal=True, allow_reversed=True)
+            lo, hi = port_range(
+                o.value(key), o.where(key), decimal=True, allow_reversed=True, service=services(ctx, None)
+            )
             add(key, span(lo, hi))
     if o.has("--ctstatus"):
         status = o.value("--ctstatus")
