@@ -47,6 +47,7 @@ from vnetkit.iptables.canonical._matches_l4 import MATCHES as _L4_MATCHES
 from vnetkit.iptables.canonical._matches_rate import MATCHES as _RATE_MATCHES
 from vnetkit.iptables.canonical._matches_rate_misc import MATCHES as _RATE_MISC_MATCHES
 from vnetkit.iptables.canonical._matches_rate_time import MATCHES as _RATE_TIME_MATCHES
+from vnetkit.iptables.canonical._matches_sctp import MATCHES as _SCTP_MATCHES
 from vnetkit.iptables.canonical._tables import PROTOCOL_INPUT, PROTOCOL_PRINTED, UNNAMED_PROTOCOLS
 from vnetkit.iptables.canonical._targets import TARGETS as _TARGETS
 from vnetkit.iptables.canonical._targets_more import TARGETS as _MORE_TARGETS
@@ -70,6 +71,7 @@ MATCHES: dict[str, Ext] = {
     spec.name: spec
     for spec in (
         *_L4_MATCHES,
+        *_SCTP_MATCHES,
         *_CT_MATCHES,
         *_OTHER_MATCHES,
         *_HDR_MATCHES,

@@ -1,4 +1,4 @@
-"""Protocol matches: tcp, udp, sctp, icmp, icmp6, multiport, esp, ah, mh, tcpmss.
+"""Protocol matches: tcp, udp, icmp, icmp6, multiport, esp, ah, mh, tcpmss (sctp: ``_matches_sctp``).
 
 Owns: ports and port ranges, TCP flags, ICMP type names, and the tcp/udp
 fields the nft backend turns into native expressions (``L4``; merging them
@@ -195,18 +195,6 @@ def _l4(o: Opts, ctx: Ctx) -> tuple[Option, ...]:
     return l4_print(l4_fields(o, ctx))
 
 
-def _sctp(o: Opts, ctx: Ctx) -> tuple[Option, ...]:
-    ctx.needs_protocol({SCTP: "sctp"}, o.where())
-    out: list[Option] = []
-    for key in ("--sport", "--dport"):  # printed even when 0:65535
-        if o.has(key):
-            lo, hi = port_range(o.value(key), o.where(key), service=services(ctx, "sctp"))
-            out.append(Option(key, (span(lo, hi),), o.neg(key)))
-    if o.has("--chunk-types"):  # kept as written (scope: canonical form not derived)
-        out.append(Option("--chunk-types", o.values("--chunk-types"), o.neg("--chunk-types")))
-    return tuple(out)
-
-
 def _icmp_type(text: str, table: tuple[tuple[str, int, int, int], ...], where: str) -> tuple[int, int, int]:
     """libxt_icmp's parser: a unique case-insensitive prefix of a name, or ``T`` / ``T/C``."""
     hits = [entry for entry in table if entry[0].lower().startswith(text.lower())]
@@ -339,14 +327,6 @@ MATCHES: tuple[Ext, ...] = (
         invert="*",
     ),
     ext("udp", "match", _l4, "--sport|--source-port --dport|--destination-port", invert="*"),
-    ext(
-        "sctp",
-        "match",
-        _sctp,
-        "--sport|--source-port --dport|--destination-port --chunk-types",
-        invert="*",
-        pairs="--chunk-types",
-    ),
     ext("icmp", "match", _icmp, "--icmp-type", invert="*", family="ipv4"),
     ext("icmp6", "match", _icmp6, "--icmpv6-type", invert="*", family="ipv6"),
     ext(
