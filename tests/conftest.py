@@ -106,6 +106,39 @@ KERNEL_FEATURES: dict[str, tuple[tuple[str, ...], ...]] = {
     ),
     "dummy": (("ip", "link", "add", "vkd0", "type", "dummy"),),
     "bond": (("ip", "link", "add", "vkbond0", "type", "bond"),),
+    # netfilter extensions (canonical() forms measured in the VM tier)
+    "xt_LED": (
+        ("iptables-legacy", "-w", "-N", "VKP"),
+        ("iptables-legacy", "-w", "-A", "VKP", "-j", "LED", "--led-trigger-id", "vkprobe"),
+    ),
+    "xt_ipvs": (
+        ("iptables-legacy", "-w", "-N", "VKP"),
+        ("iptables-legacy", "-w", "-A", "VKP", "-m", "ipvs", "--ipvs", "-j", "ACCEPT"),
+    ),
+    "CLUSTERIP": (
+        ("ip", "link", "set", "vkp0", "up"),
+        (
+            "iptables-legacy",
+            "-w",
+            "-A",
+            "INPUT",
+            "-d",
+            "192.0.2.7",
+            "-i",
+            "vkp0",
+            "-j",
+            "CLUSTERIP",
+            "--new",
+            "--hashmode",
+            "sourceip",
+            "--clustermac",
+            "01:00:5e:00:00:01",
+            "--total-nodes",
+            "2",
+            "--local-node",
+            "1",
+        ),
+    ),
 }
 
 VM_TIER = os.environ.get("VNETKIT_VM_TIER") == "1"

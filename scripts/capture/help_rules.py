@@ -308,7 +308,7 @@ def generate() -> list[dict[str, object]]:
                 base = _split(_fill(needs, family))
                 if option in base:  # replace the mandatory option's value with the one under test
                     k = base.index(option)
-                    width = 1 + (arity if arity is not None else 1)
+                    width = 1 + (1 if arity is None or arity < 0 else arity)
                     base = base[:k] + base[k + width :]
                 for value in values[:3]:
                     words = [*_split(_fill(before, family)), flag, name, *base, option]

@@ -9,18 +9,20 @@ an option goes to the latest match that defines it), each known
 extension's print order and defaults (``_matches*``, ``_targets``), and the
 nft backend's merging of tcp/udp matches. Pure: no I/O, nothing read from /etc.
 
-Refused with ``RuleError`` (what to give instead is in the message): host,
-service, user, group and protocol names that need the resolver or a file in
-/etc; values iptables-save prints under such names (protocol numbers that
-/etc/protocols usually names, devgroups without a mask, ipv6header); control
-characters; strings iptables would cut inside a UTF-8 character (a cut
-between characters is derived); and
-what iptables refuses for the text alone. What only the table, chain,
+Three answers, never a guess. The printed form (every extension iptables
+1.8.9 ships for IPv4 and IPv6 is derived: the ``_matches*``/``_targets*``
+modules, each from measured vectors). ``RuleError`` (what to give instead is
+in the message) for what iptables refuses for the text alone, control
+characters, strings iptables would cut inside a UTF-8 character (a cut
+between characters is derived) and values iptables-save would print in a
+form it cannot read back; its subclass ``HostDependent`` for names that need
+this host's files (services, protocols, users, groups, host names) when no
+``resolver`` is given. ``CannotDerive`` for an extension canonical() does not
+know (one from a newer iptables) and, with a resolver, for a host file the
+resolver does not cover (host names, /etc/iproute2 names): the caller asks
+the tool (``vnetkit.iptables.fallback``). What only the table, chain,
 kernel or ruleset can judge (DNAT in filter, a missing chain or ipset) is
-accepted. Extensions the spec
-does not derive (``time``, ``u32``, ``hashlimit``, and any name canonical()
-does not know, such as a jump to a user chain) are passed through as
-written while the rest of the rule is canonicalised.
+accepted. A jump to a user chain is printed as written.
 
 ``backend=None`` answers for both backends: the form every backend that
 accepts the rule prints, or ``RuleError`` when nft and legacy print it
@@ -274,7 +276,7 @@ def _protocol_name(number: int, text: str, resolver: Resolver | None) -> str:
 
 @dataclass
 class _Entry:
-    """A loaded match (or the target) and the options it received; ``spec`` None: unknown, kept as written."""
+    """A loaded match (or the target) and the options it received; ``spec`` None: an unknown extension."""
 
     name: str
     spec: Ext | None
