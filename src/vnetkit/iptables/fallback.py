@@ -34,6 +34,7 @@ Family = Literal["ipv4", "ipv6"]
 Backend = Literal["nft", "legacy"]
 
 _CHAIN = "VNK-CANON"
+_SEEN_LIMIT = 1 << 18
 _BASE = {"ipv4": "iptables", "ipv6": "ip6tables"}
 
 
@@ -198,6 +199,10 @@ class FallbackCanonical:
         self.resolver = resolver
         self.tool = ToolCanonical(runner, family=family, backend=backend)
         self._table_of: dict[Rule, str] = {}
+        # Rules already answered, by identity (each kept alive, so an id is not reused while
+        # here): a re-sync of a large, mostly unchanged state looks each up once, without
+        # hashing the nested rule values again. Emptied past _SEEN_LIMIT.
+        self._seen: dict[int, Rule] = {}
 
     def derive(self, rule: Rule) -> Rule:
         """canonical() alone: ``CannotDerive`` when the tool would have to answer."""
@@ -206,9 +211,15 @@ class FallbackCanonical:
     def prefetch(self, items: Iterable[tuple[str, Rule]]) -> None:
         """Ask the tool, in one batch, for every (table, rule) canonical() cannot derive."""
         pending: list[tuple[str, Rule]] = []
+        seen = self._seen
+        if len(seen) > _SEEN_LIMIT:
+            seen.clear()
         for table, rule in items:
+            if seen.get(id(rule)) is rule:
+                continue
             try:
                 self.derive(rule)
+                seen[id(rule)] = rule
             except CannotDerive:
                 pending.append((table, rule))
                 self._table_of.setdefault(rule, table)

@@ -233,6 +233,8 @@ def _parse(args: tuple[str, ...]) -> tuple[Rule, Counters | None]:  # noqa: PLR0
     target: tuple[str, bool, list[Option]] | None = None
     counters = None
     current: list[Option] | None = None  # where an option without -m goes
+    hot: Ext | None = None  # the extension whose options ``current`` holds, when known
+    known_matches, known_targets = _extensions()
     negate = False
     i, n = 0, len(args)
     while i < n:
@@ -240,7 +242,10 @@ def _parse(args: tuple[str, ...]) -> tuple[Rule, Counters | None]:  # noqa: PLR0
         i += 1
         kind = _KIND.get(tok)
         owners: list[Ext] | None = None
-        if kind is None and isinstance(tok, str) and tok.startswith("--"):
+        # The common case first: an option of the extension being read (its own name).
+        printed = hot.spellings.get(tok) if hot is not None and kind is None else None
+        want: int | None = None if printed is None or hot is None else hot.arity.get(printed, 1)
+        if printed is None and kind is None and isinstance(tok, str) and tok.startswith("--"):
             owners = _owners(matches, target, current, core)
             if _arity(tok, owners) is None and _all_known(matches, target):
                 # "--sour" is "--source", "--dp" is "--dport": among what is loaded, then
@@ -252,9 +257,9 @@ def _parse(args: tuple[str, ...]) -> tuple[Rule, Counters | None]:  # noqa: PLR0
                 elif full is not None and full.startswith("--"):
                     tok = full + tok[len(tok.partition("=")[0]) :]
         if kind is None:
-            if not isinstance(tok, str):
+            if printed is None and not isinstance(tok, str):
                 raise RuleError(f"rule arguments must be strings, got {tok!r} in {list(args)!r}")
-            if not _is_option(tok):
+            if printed is None and not _is_option(tok):
                 raise _fail(f"unexpected argument {tok!r}", args)
             # An extension's option: as many values as the extension defines for it
             # (what getopt gives it, even a value that looks like an option); for an
@@ -265,7 +270,9 @@ def _parse(args: tuple[str, ...]) -> tuple[Rule, Counters | None]:  # noqa: PLR0
                 raise _fail(f"write '! {tok} {args[i + 1]}', not '{tok} ! {args[i + 1]}'", args)
             if current is None:
                 current = _implicit_options(core, matches, args)
-            want = _arity(tok, owners if owners is not None else _owners(matches, target, current, core))
+                hot = known_matches.get(matches[-1][0]) if matches and matches[-1][1] is current else None
+            if printed is None:
+                want = _arity(tok, owners if owners is not None else _owners(matches, target, current, core))
             if want is None:
                 while i < n and args[i] != "!" and not _is_option(args[i]):
                     i += 1
@@ -295,11 +302,11 @@ def _parse(args: tuple[str, ...]) -> tuple[Rule, Counters | None]:  # noqa: PLR0
                 core[field + "_negated"] = True
                 negate = False
             i += 1
-            current = None
+            current = hot = None
         elif kind == _K_FRAG:
             core["fragment"] = not negate
             negate = False
-            current = None
+            current = hot = None
         elif negate:
             raise _fail(f"'!' cannot negate {tok}", args)
         elif kind == _K_MATCH:
@@ -307,6 +314,7 @@ def _parse(args: tuple[str, ...]) -> tuple[Rule, Counters | None]:  # noqa: PLR0
                 raise _fail(f"{tok} needs a match name", args)
             current = []
             matches.append((args[i], current))
+            hot = known_matches.get(args[i])
             i += 1
         elif kind in (_K_JUMP, _K_GOTO):
             if i >= n:
@@ -315,6 +323,7 @@ def _parse(args: tuple[str, ...]) -> tuple[Rule, Counters | None]:  # noqa: PLR0
                 raise _fail("more than one target", args)
             current = []
             target = (args[i], kind == _K_GOTO, current)
+            hot = known_targets.get(args[i])
             i += 1
         elif kind == _K_COUNTERS:
             if i + 1 >= n or not (args[i].isdecimal() and args[i + 1].isdecimal()):
