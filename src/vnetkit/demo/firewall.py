@@ -1,26 +1,22 @@
-"""``make demo``: virtual links, then a firewall, all in sandbox namespaces.
+"""The firewall part of ``make demo``: a client, a firewall host, rules that count.
 
-First the links walkthrough (``demo_links``: a veth pair, a bridge with three
-containers, the inventory). Then two namespaces, ``vnk-demo-client`` and
-``vnk-demo-fw``, joined by a veth pair made with its peer directly in the
-target namespace. The firewall side gets a
-custom chain with a jump, a few rules and a DROP policy; the client sends
-pings and TCP connection attempts so counters move; then the demo prints
+Two namespaces, ``vnk-demo-client`` and ``vnk-demo-fw``, joined by a veth
+pair made with its peer directly in the target namespace. The firewall side
+gets a custom chain with a jump, a few rules and a DROP policy; the client
+sends pings and TCP connection attempts so counters move; then it prints
 ``vnetkit ipt list --counters``, syncs a desired state twice (the second
 changes nothing), changes it and re-syncs the difference, saves, wipes and
-restores the ruleset, and removes everything it made. Nothing
-touches the root namespace. Run: ``python -m vnetkit.demo``.
+restores the ruleset. ``cleanup`` removes the namespaces it made; nothing
+touches the root namespace. The order of the whole demo is in
+``vnetkit.demo``.
 """
 
 from __future__ import annotations
 
 import socket
-import sys
-from collections.abc import Sequence
 
 from rich.console import Console
 
-from vnetkit import demo_links
 from vnetkit.cli.main import main as cli_main
 from vnetkit.errors import VnetkitError
 from vnetkit.exec import default_runner
@@ -28,8 +24,11 @@ from vnetkit.exec import netns as nsops
 from vnetkit.iptables import IPTables, desired_from_save, render_save
 from vnetkit.links import Links, Veth
 
+__all__ = ["NAMESPACES", "cleanup", "console", "run", "step"]
+
 CLIENT = "vnk-demo-client"
 FIREWALL = "vnk-demo-fw"
+NAMESPACES = (CLIENT, FIREWALL)
 CLIENT_IP = "10.99.0.1"
 FIREWALL_IP = "10.99.0.2"
 
@@ -178,36 +177,18 @@ def desired_state(ipt: IPTables) -> None:
     console.print(f"after restore: {sum(len(r) - 1 for r in ipt.list_table('filter').values())} rules")
 
 
+def run() -> None:
+    """The firewall lab; raises VnetkitError on failure (the caller cleans up)."""
+    build_network()
+    ipt = build_firewall()
+    send_traffic()
+    show(ipt)
+    desired_state(ipt)
+
+
 def cleanup() -> None:
-    step("removing everything the demo made")
-    demo_links.cleanup(console)
-    for name in (CLIENT, FIREWALL):
+    """Delete the firewall lab's namespaces (the veth pair goes with them)."""
+    for name in NAMESPACES:
         if nsops.exists(name):
             nsops.delete(name)
             console.print(f"[dim]deleted network namespace[/] {name}")
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    del argv
-    for name in (CLIENT, FIREWALL, *demo_links.NAMESPACES):
-        if nsops.exists(name):
-            console.print(f"vnetkit demo: namespace {name} exists (a demo still running?); remove it first")
-            return 1
-    try:
-        demo_links.run(console)
-        build_network()
-        ipt = build_firewall()
-        send_traffic()
-        show(ipt)
-        desired_state(ipt)
-    except VnetkitError as exc:
-        console.print(f"[red]vnetkit demo: {exc}[/]")
-        return 1
-    finally:
-        cleanup()
-    console.print("\n[bold green]done[/]: the root namespace was never touched.")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
