@@ -39,7 +39,8 @@ from vnetkit.model import Rule, Target
 
 Backend = Literal["nft", "legacy"]
 _DOCS = Path(__file__).parents[2] / "docs" / "canonical"
-# vectors.json: the core cases of probe.py; vectors/*.json: one per case file of docs/canonical/cases/.
+# vectors.json: the core cases of scripts/capture/canonical_probe.py;
+# vectors/*.json: one per case file of docs/canonical/cases/.
 VECTORS: list[dict[str, Any]] = [
     vector
     for path in (_DOCS / "vectors.json", *sorted((_DOCS / "vectors").glob("*.json")))

@@ -1,6 +1,6 @@
 """The parsers against real iptables 1.8.9 output of both backends (tests/golden/listing).
 
-The files come from scripts/capture_golden.py, which applies the same rules
+The files come from scripts/capture/golden_listing.py, which applies the same rules
 with each backend and family in a scratch namespace.
 """
 

@@ -3,7 +3,7 @@
 Five realistic rulesets (Docker host, kube-proxy node, Neutron router, Neutron
 security groups, host firewall), each applied with iptables-nft and
 iptables-legacy, IPv4 and IPv6, saved with and without counters; see
-scripts/golden_rulesets/.
+scripts/capture/golden_rulesets/.
 """
 
 from __future__ import annotations

@@ -2,10 +2,10 @@
 
 IPv6 extension headers (dst, hbh, frag, rt, srh, eui64, ipv6header), dccp,
 ecn, ipcomp, realm, policy, cpu, quota, socket, cluster, cgroup and bpf, and
-which of ah/esp/mh need ``-p`` on which family. Exec'd by probe.py with ``c``
+which of ah/esp/mh need ``-p`` on which family. Exec'd by scripts/capture/canonical_probe.py with ``c``
 in scope; measured on the host kernel (every extension here exists in it):
 
-    .venv/bin/python docs/canonical/probe.py --cases docs/canonical/cases/hdr.py \
+    .venv/bin/python scripts/capture/canonical_probe.py --cases docs/canonical/cases/hdr.py \
         --out docs/canonical/vectors/hdr.json
 
 Rules whose vectors test_canonical.py cannot compare line by line (names
@@ -13,7 +13,7 @@ from the host's files, ipv6header's hop-by-hop, quoted cgroup paths) are in
 hdr_special.py. See docs/canonical/spec-hdr.md for what the vectors show.
 """
 
-# ruff: noqa: F821 - ``c`` is put in scope by probe.py
+# ruff: noqa: F821 - ``c`` is put in scope by scripts/capture/canonical_probe.py
 
 HOOK = "the hook: the kernel restricts this match to some built-in chains"
 KERNEL_BPF = "the kernel's BPF checker refuses the program"

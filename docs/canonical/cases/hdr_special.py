@@ -1,6 +1,6 @@
 """Header group: vectors test_canonical.py cannot judge line by line (tests/unit/test_canonical_hdr.py does).
 
-    .venv/bin/python docs/canonical/probe.py --cases docs/canonical/cases/hdr_special.py \
+    .venv/bin/python scripts/capture/canonical_probe.py --cases docs/canonical/cases/hdr_special.py \
         --out docs/canonical/special/hdr.json
 
 Each case's note starts with its category:
@@ -19,7 +19,7 @@ Each case's note starts with its category:
   so the two are compared as parsed rules.
 """
 
-# ruff: noqa: F821 - ``c`` is put in scope by probe.py
+# ruff: noqa: F821 - ``c`` is put in scope by scripts/capture/canonical_probe.py
 
 NO_CGROUP = "no such cgroup on this host (kernel)"
 

@@ -1,7 +1,7 @@
 # Cases of the rate group: hashlimit, time, u32, rateest, osf (and the refusals of connlabel,
 # nfacct and ipvs that do not depend on how their values print).
-# Exec'd by probe.py with c() in scope:
-#   .venv/bin/python docs/canonical/probe.py --cases docs/canonical/cases/rate.py \
+# Exec'd by scripts/capture/canonical_probe.py with c() in scope:
+#   .venv/bin/python scripts/capture/canonical_probe.py --cases docs/canonical/cases/rate.py \
 #       --out docs/canonical/vectors/rate.json
 # Rules the tools accept but canonical() does not answer with a vector-equal line are in
 # rate_special.py (-> docs/canonical/special/rate.json): connlabel and nfacct print forms the

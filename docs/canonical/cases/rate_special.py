@@ -1,5 +1,5 @@
 # Rate group: rules the tools accept whose vectors test_canonical.py cannot compare as lines.
-#   .venv/bin/python docs/canonical/probe.py --cases docs/canonical/cases/rate_special.py \
+#   .venv/bin/python scripts/capture/canonical_probe.py --cases docs/canonical/cases/rate_special.py \
 #       --out docs/canonical/special/rate.json
 # Each case's note starts with its category; tests/unit/test_canonical_rate.py checks them:
 #   "printed:"  canonical() derives the rule; iptables-save's text differs from the rendered line

@@ -2,7 +2,7 @@
 # machine's kernel lacks. Measured on Debian's 6.1 kernel under QEMU (virtme-ng), with this
 # machine's iptables 1.8.9 and its /etc/services and /etc/protocols (Debian's):
 #   vng --run /boot/vmlinuz-6.1.0-57-amd64 --disable-kvm --rwdir REPO --exec \
-#     ".venv/bin/python docs/canonical/probe.py --cases docs/canonical/cases/rate_vm.py \
+#     ".venv/bin/python scripts/capture/canonical_probe.py --cases docs/canonical/cases/rate_vm.py \
 #      --out docs/canonical/vectors/rate_vm.json"
 # Service and protocol names (--vport http, --vproto TCP) print what this host's files say:
 # they are in rate_vm_names.py (-> docs/canonical/special/rate_vm.json, checked with the

@@ -1,7 +1,7 @@
 # Rate group, VM tier (see rate_vm.py): ipvs values looked up in this host's /etc/services
 # and /etc/protocols (Debian's). Notes start with "resolver:" (test_canonical_rate.py checks
 # them with vnetkit.exec.resolver.HostResolver); names the host does not know are refused.
-#   vng ... --exec ".venv/bin/python docs/canonical/probe.py --cases \
+#   vng ... --exec ".venv/bin/python scripts/capture/canonical_probe.py --cases \
 #       docs/canonical/cases/rate_vm_names.py --out docs/canonical/special/rate_vm.json"
 for proto in ("TCP", "gre", "nosuchproto"):
     c("4", ["-m", "ipvs", "--vproto", proto, "-j", "ACCEPT"], note="resolver: ipvs vproto name")

@@ -3,10 +3,10 @@
 Modes, every chunk name libxt_sctp knows (and their case), ALL and NONE,
 list order and duplicates, chunk flags (case, which chunk takes which, the
 limit of four chunk types with flags), ``!``, the two-argument form, the
-protocol the kernel needs, and the port options. Exec'd by probe.py with
+protocol the kernel needs, and the port options. Exec'd by scripts/capture/canonical_probe.py with
 ``c`` in scope; measured on the host kernel (it has xt_sctp):
 
-    .venv/bin/python docs/canonical/probe.py --cases docs/canonical/cases/sctp.py \
+    .venv/bin/python scripts/capture/canonical_probe.py --cases docs/canonical/cases/sctp.py \
         --out docs/canonical/vectors/sctp.json
 
 Port names from /etc/services are tagged by the probe (``env``) and are
@@ -14,7 +14,7 @@ checked by tests/unit/test_canonical_sctp.py with this host's names. See
 docs/canonical/spec-sctp.md for what the vectors show.
 """
 
-# ruff: noqa: F821 - ``c`` is put in scope by probe.py
+# ruff: noqa: F821 - ``c`` is put in scope by scripts/capture/canonical_probe.py
 
 M = "-p sctp -m sctp "
 CHUNKS = (

@@ -6,11 +6,11 @@ Measured on this machine's kernel (6.18): LED and CLUSTERIP are absent here and 
 VM tier (targets_vm.py); SECMARK needs SELinux, which this kernel has not enabled (every SECMARK
 rule is refused here; targets_vm.py boots the VM with SELinux on).
 
-Run:  .venv/bin/python docs/canonical/probe.py --cases docs/canonical/cases/targets.py \
+Run:  .venv/bin/python scripts/capture/canonical_probe.py --cases docs/canonical/cases/targets.py \
           --out docs/canonical/vectors/targets.json
 """
 
-# c(fam, argv, table=, chain=, note=, context=) and SETUP are given by probe.py.
+# c(fam, argv, table=, chain=, note=, context=) and SETUP are given by scripts/capture/canonical_probe.py.
 # ruff: noqa: F821
 
 SETUP = [

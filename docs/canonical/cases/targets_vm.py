@@ -8,11 +8,11 @@ since 3.17: its cases here show that both tools refuse it on this kernel too.
 Measured inside the VM (as root, from the repo; see scripts/run-vm-tests.sh for vng):
   .venv/bin/vng --run /boot/vmlinuz-6.1.0-57-amd64 --disable-kvm --memory 1G --cpus 2 \
       --append lsm=selinux --rwdir "$PWD" --exec "cd $PWD && modprobe xt_LED && \
-      modprobe ipt_CLUSTERIP && modprobe xt_SECMARK && .venv/bin/python docs/canonical/probe.py \
+      modprobe ipt_CLUSTERIP && modprobe xt_SECMARK && .venv/bin/python scripts/capture/canonical_probe.py \
       --cases docs/canonical/cases/targets_vm.py --out docs/canonical/vectors/targets_vm.json"
 """
 
-# c(fam, argv, table=, chain=, note=, context=) and SETUP are given by probe.py.
+# c(fam, argv, table=, chain=, note=, context=) and SETUP are given by scripts/capture/canonical_probe.py.
 # ruff: noqa: F821
 
 M = {"table": "mangle", "chain": "X"}

@@ -23,7 +23,7 @@ rule counters (only the chain counters come back).
 and legacy dumps of each ruleset differ. Needs root otherwise. Re-run after an
 iptables upgrade:
 
-    .venv/bin/python scripts/golden_rulesets/capture.py [--compare] [RULESET ...]
+    .venv/bin/python scripts/capture/golden_rulesets/capture.py [--compare] [RULESET ...]
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ Family = Literal["ipv4", "ipv6"]
 Backend = Literal["nft", "legacy"]
 
 HERE = Path(__file__).resolve().parent
-REPO = HERE.parent.parent
+REPO = HERE.parents[2]
 GOLDEN = REPO / "tests" / "golden" / "save"
 BACKENDS: tuple[Backend, ...] = ("nft", "legacy")
 FAMILIES: tuple[Family, ...] = ("ipv4", "ipv6")

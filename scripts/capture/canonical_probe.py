@@ -8,10 +8,14 @@ TABLE`` and records the ``-A CHAIN ...`` lines (several lines joined with
 It then checks the fixed point: each printed line, split with
 ``vnetkit.iptables.text.split_line`` and appended again, must print itself.
 
-Run as root from the repo:  .venv/bin/python docs/canonical/probe.py
+Run as root from the repo:  .venv/bin/python scripts/capture/canonical_probe.py
+A case file of docs/canonical/cases/ is measured into its own vectors file with
+``--cases docs/canonical/cases/NAME.py --out docs/canonical/vectors/NAME.json``.
 Only scratch namespaces named ``vnktest-canon-*`` are touched; they are
 always deleted.  Nothing in the root namespace is changed.
 """
+
+# ruff: noqa: E501 - the cases are whole iptables commands, one per line, as data
 
 from __future__ import annotations
 
@@ -22,12 +26,14 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 from vnetkit.exec import default_runner
 from vnetkit.iptables.text import split_line
 from vnetkit.testing import scratch_netns
 
-OUT = Path(__file__).with_name("vectors.json")
+REPO = Path(__file__).resolve().parents[2]
+OUT = REPO / "docs" / "canonical" / "vectors.json"
 RUNNER = default_runner()
 BUILTIN = {
     "INPUT",
@@ -37,13 +43,14 @@ BUILTIN = {
     "POSTROUTING",
 }
 
-CASES: list[dict] = []
-_SEEN: set[tuple] = set()
+CASES: list[dict[str, Any]] = []
+_SEEN: set[tuple[str, str, str, tuple[str, ...]]] = set()
 
 
 def c(
     fam: str,
     argv: str | list[str],
+    *,
     table: str = "filter",
     chain: str = "X",
     note: str = "",
@@ -1428,7 +1435,7 @@ TOOLS = {
 
 
 class _Done:
-    def __init__(self, proc: subprocess.CompletedProcess) -> None:
+    def __init__(self, proc: subprocess.CompletedProcess[bytes]) -> None:
         self.returncode = proc.returncode
         # iptables truncates strings at a byte limit and can cut a UTF-8
         # sequence in half: keep such bytes visible as \xNN
@@ -1486,7 +1493,7 @@ def chain_lines(ns: str, save: str, table: str, chain: str) -> list[str]:
     return out
 
 
-def apply_one(ns: str, tool: str, save: str, case: dict) -> tuple[str | None, str, bool | None]:
+def apply_one(ns: str, tool: str, save: str, case: dict[str, Any]) -> tuple[str | None, str, bool | None]:
     """Return (lines or None, stderr, fixpoint)."""
     table, chain = case["table"], case["chain"]
     r = run(ns, [tool, "-w", "-t", table, "-A", chain, *case["argv"]])
@@ -1517,7 +1524,9 @@ def apply_one(ns: str, tool: str, save: str, case: dict) -> tuple[str | None, st
     return "\n".join(lines), err, fix
 
 
-def probe(backend: str, family: str, results: dict) -> None:
+def probe(
+    backend: str, family: str, results: dict[tuple[int, str], tuple[str | None, str, bool | None]]
+) -> None:
     tool, save = TOOLS[(backend, family)]
     with scratch_netns(prefix="vnktest-canon-") as ns:
         setup(ns, tool)
@@ -1528,19 +1537,20 @@ def probe(backend: str, family: str, results: dict) -> None:
 
 
 def main(argv: list[str]) -> int:
-    """``probe.py`` measures the built-in cases into vectors.json; ``--cases F --out O`` a case file's."""
-    global OUT, CASES
+    """The built-in cases into vectors.json; ``--cases F --out O``: a case file's into O."""
+    out_path = OUT
     if argv[:1] == ["--cases"] and len(argv) == 4 and argv[2] == "--out":
-        CASES = []
+        CASES.clear()
         _SEEN.clear()
-        scope: dict = {"c": c, "SETUP": SETUP}
-        exec(compile(Path(argv[1]).read_text(encoding="utf-8"), argv[1], "exec"), scope)
+        scope: dict[str, Any] = {"c": c, "SETUP": SETUP}
+        # A case file is this repo's data written as Python: c(...) calls, maybe SETUP.
+        exec(compile(Path(argv[1]).read_text(encoding="utf-8"), argv[1], "exec"), scope)  # noqa: S102
         SETUP[:] = scope["SETUP"]
-        OUT = Path(argv[3])
+        out_path = Path(argv[3])
     elif argv:
-        print("usage: probe.py [--cases CASEFILE --out VECTORS.json]", file=sys.stderr)
+        print("usage: canonical_probe.py [--cases CASEFILE --out VECTORS.json]", file=sys.stderr)
         return 2
-    results: dict = {}
+    results: dict[tuple[int, str], tuple[str | None, str, bool | None]] = {}
     threads = [
         threading.Thread(target=probe, args=(b, f, results))
         for b in ("nft", "legacy")
@@ -1550,9 +1560,9 @@ def main(argv: list[str]) -> int:
         t.start()
     for t in threads:
         t.join()
-    out = []
+    out: list[dict[str, Any]] = []
     for i, case in enumerate(CASES):
-        v = {k: case[k] for k in ("family", "table", "chain", "argv")}
+        v: dict[str, Any] = {k: case[k] for k in ("family", "table", "chain", "argv")}
         for b in ("nft", "legacy"):
             line, err, fix = results[(i, b)]
             v[b] = line
@@ -1568,9 +1578,9 @@ def main(argv: list[str]) -> int:
         if case.get("context"):
             v["context"] = case["context"]
         out.append(v)
-    OUT.write_text(json.dumps(out, indent=1, ensure_ascii=False) + "\n")
+    out_path.write_text(json.dumps(out, indent=1, ensure_ascii=False) + "\n")
     n_diff = sum(1 for v in out if v["nft"] != v["legacy"])
-    print(f"{len(out)} vectors, {n_diff} differ between backends -> {OUT}", file=sys.stderr)
+    print(f"{len(out)} vectors, {n_diff} differ between backends -> {out_path}", file=sys.stderr)
     return 0
 
 

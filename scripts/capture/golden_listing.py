@@ -5,7 +5,7 @@ one), then saves what ``-S``, ``-v -S`` and ``-L -v -n -x`` print for it. The
 unit tests parse these files, so the parsers are checked against what the
 real tools print without needing root. Re-run after an iptables upgrade:
 
-    .venv/bin/python scripts/capture_golden.py
+    .venv/bin/python scripts/capture/golden_listing.py
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from vnetkit.exec import default_runner
 from vnetkit.iptables import IPTables
 from vnetkit.testing import scratch_netns
 
-GOLDEN = Path(__file__).resolve().parent.parent / "tests" / "golden" / "listing"
+GOLDEN = Path(__file__).resolve().parents[2] / "tests" / "golden" / "listing"
 
 RULES = {
     "ipv4": [
