@@ -39,13 +39,7 @@ from vnetkit.errors import (
     UnsupportedError,
     VnetkitError,
 )
-from vnetkit.exec.runner import (
-    SystemRunner,
-    default_runner,
-    netns_path,
-    on_namespace_created,
-    on_namespace_release,
-)
+from vnetkit.exec.runner import SystemRunner, default_runner, netns_path
 
 __all__ = [
     "NLM_F_ACK",
@@ -237,7 +231,7 @@ class NetlinkBackend:
     """
 
     def __init__(self, runner: SystemRunner | None = None) -> None:
-        self._runner = runner if runner is not None else default_runner()
+        self._runner = runner if runner is not None else default_runner()  # its own threads otherwise
         self._channels: dict[str | None, Channel] = {}
         self._guard = threading.Lock()
 
@@ -306,16 +300,8 @@ class NetlinkBackend:
             channel.close()
 
 
-_default: NetlinkBackend | None = None
-_default_guard = threading.Lock()
-
-
 def default_netlink() -> NetlinkBackend:
-    """The process-wide backend that link clients use when given none."""
-    global _default  # noqa: PLW0603 - a lazily made shared resource, not behaviour
-    with _default_guard:
-        if _default is None:
-            _default = NetlinkBackend()
-            on_namespace_release(_default.release)
-            on_namespace_created(_default.adopt)
-        return _default
+    """The netlink backend of the default host: what link clients use when given none."""
+    from vnetkit.exec.host import default_host  # noqa: PLC0415 - the host module imports this one
+
+    return default_host().netlink

@@ -2,8 +2,11 @@
 
 Owns: the lifetime of ``/run/netns/<name>`` bind mounts. A namespace made here
 is indistinguishable from one made by ``ip netns add``, costs no process, and
-is made on a thread of vnetkit's own so the caller's namespace never changes.
-Does not own: running programs inside a namespace (``runner``).
+is made on a thread of vnetkit's own (a ``Maker``, which the ``Host`` keeps)
+so the caller's namespace never changes. ``create``/``delete`` work through
+a host (``host=``, else the default one), which releases its threads and
+sockets in a namespace before deleting it. Does not own: running programs
+inside a namespace (``runner``).
 """
 
 from __future__ import annotations
@@ -18,16 +21,14 @@ import struct
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
+from typing import TYPE_CHECKING
 
 from vnetkit.errors import AlreadyExists, NotFound, OperationError, PermissionDenied
 from vnetkit.exec import _linux
-from vnetkit.exec.runner import (
-    NETNS_RUN_DIR,
-    SystemRunner,
-    namespace_created,
-    netns_path,
-    release_namespace,
-)
+from vnetkit.exec.runner import NETNS_RUN_DIR, SystemRunner, netns_path
+
+if TYPE_CHECKING:
+    from vnetkit.exec.host import Host
 
 __all__ = ["create", "delete", "exists", "list_names"]
 
@@ -35,26 +36,18 @@ _SIOCGIFFLAGS = 0x8913
 _SIOCSIFFLAGS = 0x8914
 _IFF_UP = 0x1
 
-_run_dir_ready = False
-_run_dir_lock = threading.Lock()
 
-
-def _ensure_run_dir() -> None:
-    """Make /run/netns a shared mount point, as ``ip netns add`` does."""
-    global _run_dir_ready  # noqa: PLW0603 - once per process, like iproute2's flag
-    with _run_dir_lock:
-        if _run_dir_ready:
-            return
-        os.makedirs(NETNS_RUN_DIR, mode=0o755, exist_ok=True)
-        try:
-            _linux.mount("", NETNS_RUN_DIR, "none", _linux.MS_SHARED | _linux.MS_REC)
-        except OSError as exc:
-            if exc.errno != errno.EINVAL:
-                raise
-            # Not a mount point yet: bind it onto itself, then make it shared.
-            _linux.mount(NETNS_RUN_DIR, NETNS_RUN_DIR, "none", _linux.MS_BIND | _linux.MS_REC)
-            _linux.mount("", NETNS_RUN_DIR, "none", _linux.MS_SHARED | _linux.MS_REC)
-        _run_dir_ready = True
+def ensure_run_dir() -> None:
+    """Make /run/netns a shared mount point, as ``ip netns add`` does (a host does it once)."""
+    os.makedirs(NETNS_RUN_DIR, mode=0o755, exist_ok=True)
+    try:
+        _linux.mount("", NETNS_RUN_DIR, "none", _linux.MS_SHARED | _linux.MS_REC)
+    except OSError as exc:
+        if exc.errno != errno.EINVAL:
+            raise
+        # Not a mount point yet: bind it onto itself, then make it shared.
+        _linux.mount(NETNS_RUN_DIR, NETNS_RUN_DIR, "none", _linux.MS_BIND | _linux.MS_REC)
+        _linux.mount("", NETNS_RUN_DIR, "none", _linux.MS_SHARED | _linux.MS_REC)
 
 
 def _set_loopback_up() -> None:
@@ -65,7 +58,7 @@ def _set_loopback_up() -> None:
         fcntl.ioctl(sock, _SIOCSIFFLAGS, struct.pack("16sH14x", b"lo", flags | _IFF_UP))
 
 
-class _Maker:
+class Maker:
     """One long-lived thread that makes namespaces, going back home after each.
 
     unshare(CLONE_NEWNET) moves the calling thread into the new namespace; the
@@ -76,14 +69,14 @@ class _Maker:
     """
 
     def __init__(self) -> None:
-        self._queue: queue.SimpleQueue[tuple[Callable[[], None], Future[None]]] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[tuple[Callable[[], None], Future[None]] | None] = queue.SimpleQueue()
         self._home = os.open("/proc/self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
         self.broken = False
         threading.Thread(target=self._main, name="vnetkit-netns-maker", daemon=True).start()
 
     def _main(self) -> None:
-        while True:
-            fn, future = self._queue.get()
+        while (item := self._queue.get()) is not None:
+            fn, future = item
             failure: BaseException | None = None
             try:
                 _linux.setns(self._home)  # start every job at home
@@ -99,45 +92,46 @@ class _Maker:
             else:
                 future.set_result(None)
             if self.broken:
-                return
+                break
+        os.close(self._home)
 
     def run(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` on the maker thread, re-raising what it raised."""
         future: Future[None] = Future()
         self._queue.put((fn, future))
         future.result()
 
-
-_maker: _Maker | None = None
-_maker_lock = threading.Lock()
-
-
-def _forget_maker() -> None:
-    global _maker  # noqa: PLW0603 - a child process has no maker thread
-    _maker = None
+    def stop(self) -> None:
+        """End the thread (after the jobs queued before)."""
+        self._queue.put(None)
 
 
-os.register_at_fork(after_in_child=_forget_maker)
-
-
-def _on_maker(fn: Callable[[], None]) -> None:
-    """Run ``fn`` on the maker thread, re-raising what it raised."""
-    global _maker  # noqa: PLW0603 - made on first use, once per process
-    with _maker_lock:
-        if _maker is None or _maker.broken:
-            _maker = _Maker()
-        maker = _maker
-    maker.run(fn)
-
-
-def create(name: str, *, loopback_up: bool = True) -> None:
+def create(name: str, *, loopback_up: bool = True, host: Host | None = None) -> None:
     """Create network namespace ``name`` (``lo`` up unless told otherwise).
 
     Raises ``AlreadyExists`` if the name is taken, ``PermissionDenied`` without
     CAP_SYS_ADMIN. A failure leaves no file behind.
     """
+    _host(host).create_netns(name, loopback_up=loopback_up)
+
+
+def _host(host: Host | None) -> Host:
+    if host is not None:
+        return host
+    from vnetkit.exec.host import default_host  # noqa: PLC0415 - the host module imports this one
+
+    return default_host()
+
+
+def build(
+    name: str, *, loopback_up: bool, maker: Callable[[], Maker], created: Callable[[str, int], None]
+) -> None:
+    """Make namespace ``name`` on ``maker()``'s thread; ``created(name, inode)`` runs inside it, right after.
+
+    The run directory must be a shared mount already (:func:`ensure_run_dir`).
+    """
     path = netns_path(name)
     try:
-        _ensure_run_dir()
         fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_EXCL, 0)
     except FileExistsError:
         raise AlreadyExists(f"create network namespace {name!r}: it already exists") from None
@@ -147,15 +141,15 @@ def create(name: str, *, loopback_up: bool = True) -> None:
         ) from None
     os.close(fd)
 
-    def build() -> None:
+    def make() -> None:
         _linux.unshare(_linux.CLONE_NEWNET)
         _linux.mount(f"/proc/self/task/{threading.get_native_id()}/ns/net", path, "none", _linux.MS_BIND)
         if loopback_up:
             _set_loopback_up()
-        namespace_created(name, os.stat(path).st_ino)
+        created(name, os.stat(path).st_ino)
 
     try:
-        _on_maker(build)
+        maker().run(make)
     except OSError as exc:
         _remove(path)
         if exc.errno in (errno.EPERM, errno.EACCES):
@@ -178,17 +172,21 @@ def _remove(path: str) -> None:
         os.unlink(path)
 
 
-def delete(name: str, *, runner: SystemRunner | None = None) -> None:
+def delete(name: str, *, runner: SystemRunner | None = None, host: Host | None = None) -> None:
     """Delete network namespace ``name``; ``NotFound`` if it does not exist.
 
-    The default runner's worker in the namespace ends first (a thread left
-    inside would keep the namespace alive, unseen); pass any other
+    The host's worker thread and socket in the namespace end first (a thread
+    left inside would keep the namespace alive, unseen); pass any other
     SystemRunner that worked there so its worker ends too.
     """
-    path = netns_path(name)
-    release_namespace(name)
     if runner is not None:
         runner.release(name)
+    _host(host).delete_netns(name)
+
+
+def remove(name: str) -> None:
+    """Remove the bind mount of namespace ``name``; ``NotFound`` if there is none."""
+    path = netns_path(name)
     if not os.path.exists(path):
         raise NotFound(f"delete network namespace {name!r}: it does not exist")
     try:

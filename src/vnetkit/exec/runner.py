@@ -398,49 +398,9 @@ class SystemRunner:
         return worker
 
 
-_default_runner: SystemRunner | None = None
-_default_guard = threading.Lock()
-
-
 def default_runner() -> SystemRunner:
-    """The process-wide SystemRunner that clients use when given none."""
-    global _default_runner  # noqa: PLW0603 - a lazily made shared resource, not behaviour
-    with _default_guard:
-        if _default_runner is None:
-            _default_runner = SystemRunner()
-        return _default_runner
+    """The runner of the default host (:func:`vnetkit.exec.host.default_host`): what clients use when
+    given none."""
+    from vnetkit.exec.host import default_host  # noqa: PLC0415 - the host module imports this one
 
-
-# Holders of per-namespace resources (worker threads, netlink sockets) register
-# here; deleting a namespace through vnetkit releases them all first, since a
-# thread or socket left inside would keep the namespace alive, unseen.
-_release_hooks: list[Callable[[str], None]] = []
-
-
-def on_namespace_release(hook: Callable[[str], None]) -> None:
-    """Call ``hook(name)`` whenever vnetkit is about to delete namespace ``name``."""
-    _release_hooks.append(hook)
-
-
-# And holders that want a resource *inside* a namespace vnetkit just made: the
-# hook runs on the creating thread, already in the new namespace, which saves
-# entering it later (a thread and a setns) just to open a socket there.
-_create_hooks: list[Callable[[str, int], None]] = []
-
-
-def on_namespace_created(hook: Callable[[str, int], None]) -> None:
-    """Call ``hook(name, inode)`` inside every namespace ``netns.create`` makes, right after."""
-    _create_hooks.append(hook)
-
-
-def namespace_created(name: str, inode: int) -> None:
-    """Run the creation hooks (on a thread inside namespace ``name``)."""
-    for hook in list(_create_hooks):
-        hook(name, inode)
-
-
-def release_namespace(name: str) -> None:
-    """Release every resource vnetkit holds in namespace ``name``."""
-    default_runner().release(name)
-    for hook in list(_release_hooks):
-        hook(name)
+    return default_host().runner

@@ -7,11 +7,10 @@ need because ``iptables-nft-restore --test`` accepts jumps to undefined chains.
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 
-__all__ = ["installed_targets"]
+__all__ = ["find_targets", "installed_targets"]
 
 _CANDIDATES = (
     "/usr/lib/x86_64-linux-gnu/xtables",
@@ -25,8 +24,14 @@ _CANDIDATES = (
 _TARGET = re.compile(r"lib(?:xt|ipt|ip6t)_([A-Z][A-Z0-9_]*)\.so")
 
 
-@functools.cache
 def installed_targets() -> frozenset[str]:
+    """Names of the installed target extensions, as the default host probed them once."""
+    from vnetkit.exec.host import default_host  # noqa: PLC0415 - the host module imports this one
+
+    return default_host().installed_targets()
+
+
+def find_targets() -> frozenset[str]:
     """Names of the installed target extensions (``MASQUERADE``, ``LOG``...); empty if none found."""
     dirs = [d for d in os.environ.get("XTABLES_LIBDIR", "").split(":") if d] or list(_CANDIDATES)
     names: set[str] = set()

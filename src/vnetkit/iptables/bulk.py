@@ -17,16 +17,16 @@ from typing import Literal
 
 from vnetkit.errors import ApplyError, OperationError, VnetkitError
 from vnetkit.exec.classify import classify_iptables, first_error_line
+from vnetkit.exec.host import Host
 from vnetkit.exec.journals import FileJournals, Journals, MemoryJournals
 from vnetkit.exec.resolver import HostResolver
 from vnetkit.exec.runner import Completed, Runner, SystemRunner
-from vnetkit.exec.xtables import installed_targets
 from vnetkit.iptables.fallback import FallbackCanonical
 from vnetkit.iptables.journal import Journal, Recovery, begin, finish, pending, recover_pending, undo
 from vnetkit.iptables.names import check_table
 from vnetkit.iptables.savefile import parse_save, render_save
 from vnetkit.iptables.snapshot import Snapshot
-from vnetkit.iptables.sync import Canonical, Desired, SyncPlan, live_from_save, plan_sync
+from vnetkit.iptables.sync import Canonical, Desired, RenderCache, SyncPlan, live_from_save, plan_sync
 from vnetkit.iptables.transaction import Transaction
 from vnetkit.model import Ruleset
 
@@ -37,16 +37,11 @@ _FAILED_LINE = re.compile(r"line:? (\d+)")
 _LINE_PREFIX = re.compile(r"^\S+: line \d+ failed:?\s*")
 
 
-# canonical() with this host's resolver and the tool behind it, per (family, backend, runner):
-# one object each, so the render cache of sync hits across clients and syncs, and what
-# the tool answered is asked once per process.
-_CANONICALS: dict[tuple[str, str, int], tuple[Runner, FallbackCanonical]] = {}
-
-
 class BulkOps:
     """Mixed into ``IPTables``; relies on its runner, namespace, binary and wait flags."""
 
     _runner: Runner
+    _host: Host
     _netns: str | None
     _binary: str
     _wait: tuple[str, ...]
@@ -134,7 +129,7 @@ class BulkOps:
                 "half-applied state and is not applied: run it again"
             )
         if test:
-            targets = installed_targets()
+            targets = self._host.installed_targets()
             for table in tx.tables:
                 tx.check_references(table, self.list_chains(table), targets)
             self._restore_tx(tx, tx.tables, test=True)
@@ -179,23 +174,24 @@ class BulkOps:
             self._recover_locked()  # a transaction a dead process left half-applied goes first
             # One iptables-save; the diff works on its lines (no full parse).
             text = self._tool("save", "save the ruleset").stdout
-            plan = plan_sync(desired, live_from_save(text), canonical=canon)
+            cache = self._host.cache("iptables rendered rules", RenderCache)
+            plan = plan_sync(desired, live_from_save(text), canonical=canon, cache=cache)
             if plan and not dry_run:
                 self._apply_locked(plan.transaction)
         return plan
 
     def _canonical(self) -> FallbackCanonical:
-        """canonical() for this client's family and backend, with the host's resolver and the tool
-        behind it; one object per (family, backend, runner), so caches keyed on it hit across
-        clients and syncs."""
-        key = (self.protocol, self.backend, id(self._runner))
-        found = _CANONICALS.get(key)
-        if found is None:
-            fallback = FallbackCanonical(
-                self._runner, family=self.protocol, backend=self.backend, resolver=HostResolver()
+        """canonical() for this client's family and backend, with this machine's resolver and the
+        tool behind it: one per (family, backend, runner) in the host, so what it remembers serves
+        every client and sync of that host."""
+        runner = self._runner
+
+        def make() -> tuple[Runner, FallbackCanonical]:  # the runner is kept: its id stays unique
+            return runner, FallbackCanonical(
+                runner, family=self.protocol, backend=self.backend, resolver=HostResolver()
             )
-            found = _CANONICALS[key] = (self._runner, fallback)  # the runner is kept: ids stay unique
-        return found[1]
+
+        return self._host.cache(("iptables canonical", self.protocol, self.backend, id(runner)), make)[1]
 
     def _apply_with_rollback(self, tx: Transaction, journal: Journal | None) -> None:
         try:

@@ -17,7 +17,8 @@ from typing import Literal
 
 from vnetkit.errors import AlreadyExists, ConfigError, NotFound, ParseError, RuleError, UnsupportedError
 from vnetkit.exec.classify import classify_iptables
-from vnetkit.exec.runner import Completed, Runner, default_runner, validate_netns_name
+from vnetkit.exec.host import Host, default_host
+from vnetkit.exec.runner import Completed, Runner, validate_netns_name
 from vnetkit.iptables.bulk import BulkOps
 from vnetkit.iptables.caps import Backend, Capabilities, blank_opt_column, parse_version
 from vnetkit.iptables.names import (
@@ -30,7 +31,7 @@ from vnetkit.iptables.names import (
     is_builtin,
 )
 from vnetkit.iptables.rules import rule_args
-from vnetkit.iptables.stats import Stat, parse_listing, parse_stats
+from vnetkit.iptables.stats import ListingCache, Stat, parse_listing, parse_stats
 from vnetkit.iptables.text import counters_first
 from vnetkit.model import Rule
 
@@ -88,6 +89,7 @@ class IPTables(BulkOps):
         netns: str | None = None,
         timeout: float | None = None,
         runner: Runner | None = None,
+        host: Host | None = None,
     ) -> None:
         if protocol not in _BASE:
             raise ConfigError(f"unknown protocol {protocol!r}: use 'ipv4' or 'ipv6'")
@@ -98,7 +100,10 @@ class IPTables(BulkOps):
         self._protocol: Protocol = protocol
         self._netns = validate_netns_name(netns) if netns is not None else None
         self._timeout = timeout
-        self._runner: Runner = runner if runner is not None else default_runner()
+        # The host keeps the caches, probes and (with its runner) the namespace threads this
+        # client shares with others; a runner given explicitly runs the programs instead.
+        self._host = host if host is not None else default_host()
+        self._runner: Runner = runner if runner is not None else self._host.runner
         self._binary, self._caps = self._detect(_BASE[protocol], backend)
         self._wait: tuple[str, ...] = ()
         if self._caps.has_wait:
@@ -345,7 +350,7 @@ class IPTables(BulkOps):
         """Rows of 10 strings per rule, as go-iptables' ``Stats`` (see :func:`parse_listing`)."""
         where = self._where(check_table(table), check_chain(chain))
         done = self._run(f"read the counters of {where}", "-t", table, "-L", chain, "-v", "-n", "-x")
-        return parse_listing(done.stdout, source=f"{self._binary} -L {chain}")
+        return parse_listing(done.stdout, source=f"{self._binary} -L {chain}", cache=self._listing_cache())
 
     def structured_stats(self, table: str, chain: str) -> Stats:
         """The counters and columns of each rule as typed :class:`Stat` values (one process)."""
@@ -355,7 +360,12 @@ class IPTables(BulkOps):
             done.stdout,
             blank_opt=blank_opt_column(self.version, self.protocol),
             source=f"{self._binary} -L {chain}",
+            cache=self._listing_cache(),
         )
+
+    def _listing_cache(self) -> ListingCache:
+        """The host's cache of listing lines and addresses (a chain polled again reads faster)."""
+        return self._host.cache("iptables listing", ListingCache)
 
     # -- chains -----------------------------------------------------------------
 

@@ -14,9 +14,8 @@ Does not own: deriving forms (``canonical``) or running programs (``exec``).
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Hashable, Iterable, Sequence
-from typing import Literal, cast
+from collections.abc import Iterable, Sequence
+from typing import Literal
 
 from vnetkit.errors import CannotDerive, ParseError, RuleError, VnetkitError
 from vnetkit.exec.classify import first_error_line
@@ -178,12 +177,6 @@ class ToolCanonical:
         )
 
 
-@functools.lru_cache(maxsize=1 << 17)
-def _derived(rule: Rule, family: Family, backend: Backend, resolver: Hashable) -> Rule:
-    """canonical() remembered per rule: a re-sync of a large state costs a lookup per unchanged rule."""
-    return canonical(rule, family=family, backend=backend, resolver=resolver)  # type: ignore[arg-type]
-
-
 class FallbackCanonical:
     """``canonical()`` for one family and backend with this host's resolver, and the tool behind it.
 
@@ -203,10 +196,20 @@ class FallbackCanonical:
         # here): a re-sync of a large, mostly unchanged state looks each up once, without
         # hashing the nested rule values again. Emptied past _SEEN_LIMIT.
         self._seen: dict[int, Rule] = {}
+        # canonical() remembered per rule value: a re-sync of a large state costs a lookup per
+        # unchanged rule. Emptied past _SEEN_LIMIT.
+        self._derived: dict[Rule, Rule] = {}
 
     def derive(self, rule: Rule) -> Rule:
         """canonical() alone: ``CannotDerive`` when the tool would have to answer."""
-        return _derived(rule, self.family, self.backend, cast(Hashable, self.resolver))
+        found = self._derived.get(rule)
+        if found is None:
+            if len(self._derived) > _SEEN_LIMIT:
+                self._derived.clear()
+            found = self._derived[rule] = canonical(
+                rule, family=self.family, backend=self.backend, resolver=self.resolver
+            )
+        return found
 
     def prefetch(self, items: Iterable[tuple[str, Rule]]) -> None:
         """Ask the tool, in one batch, for every (table, rule) canonical() cannot derive."""

@@ -15,7 +15,6 @@ parses in about the time iptables takes to print it.
 
 from __future__ import annotations
 
-import functools
 import ipaddress
 import re
 from collections.abc import Sequence
@@ -23,7 +22,7 @@ from typing import NamedTuple
 
 from vnetkit.errors import ParseError
 
-__all__ = ["Network", "Stat", "parse_listing", "parse_stat", "parse_stats"]
+__all__ = ["ListingCache", "Network", "Stat", "parse_listing", "parse_stat", "parse_stats"]
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -50,8 +49,7 @@ _REST_OPT = re.compile(_TARGET_PROT + r"([-!][-f])\s+" + _TAIL)
 # ip6tables before 1.8.9: prot, a blank opt column, in, out, source, destination.
 _REST_BLANK_OPT = re.compile(_TARGET_PROT + r"()" + _TAIL)
 _Rest = tuple[str, str, str, str, str, "Network", "Network", str, bool, bool, bool, bool]
-_rests: dict[tuple[bool, str], _Rest | None] = {}  # each rest of a line read (None: not this layout)
-_RESTS_KEPT = 16_384
+_KEPT = 16_384  # lines and addresses a ListingCache remembers before it starts afresh
 
 
 class Stat(NamedTuple):
@@ -78,14 +76,33 @@ class Stat(NamedTuple):
     output_negated: bool = False
 
 
-@functools.lru_cache(maxsize=4096)
-def _address(text: str) -> tuple[Network, bool]:
-    """``"!10.0.0.0/8"`` -> (``10.0.0.0/8``, True); ``ValueError`` if not an address.
+class ListingCache:
+    """What reading listings again and again costs less with: each distinct rest of a line (after
+    the counters) and each address, read once.
 
-    Cached: a listing repeats a few addresses on many lines, and a chain read
-    again and again (polling counters) repeats them across calls. The
-    networks are immutable, so sharing them between ``Stat`` values is safe.
+    A listing repeats a few addresses on many lines, and a chain polled for
+    its counters repeats its lines but for the counters. The values are
+    immutable, so sharing them between ``Stat`` values is safe. A client
+    keeps one in its host (``Host.cache``); without one, each call reads
+    from scratch.
     """
+
+    def __init__(self) -> None:
+        self.rests: dict[tuple[bool, str], _Rest | None] = {}  # None: not this layout
+        self.addresses: dict[str, tuple[Network, bool]] = {}
+
+    def address(self, text: str) -> tuple[Network, bool]:
+        """:func:`_address`, remembered."""
+        found = self.addresses.get(text)
+        if found is None:
+            if len(self.addresses) >= _KEPT:
+                self.addresses.clear()
+            found = self.addresses[text] = _address(text)
+        return found
+
+
+def _address(text: str) -> tuple[Network, bool]:
+    """``"!10.0.0.0/8"`` -> (``10.0.0.0/8``, True); ``ValueError`` if not an address."""
     negated = text.startswith("!")
     bare = text[1:] if negated else text
     # What ip_network does, minus its failed IPv4 attempt on every IPv6 address:
@@ -95,9 +112,9 @@ def _address(text: str) -> tuple[Network, bool]:
     return ipaddress.IPv4Network(bare, strict=False), negated
 
 
-def _is_address(text: str) -> bool:
+def _is_address(text: str, cache: ListingCache) -> bool:
     try:
-        _address(text)
+        cache.address(text)
     except ValueError:
         return False
     return True
@@ -115,7 +132,7 @@ def _is_skipped(line: str) -> bool:
     return not stripped or stripped.startswith(_SKIP)
 
 
-def _row(line: str, number: int, source: str) -> list[str]:
+def _row(line: str, number: int, source: str, cache: ListingCache) -> list[str]:
     """One rule line as a row of 10 strings, guessing the layout from the line alone."""
     m = _COUNTS.match(line)
     if m is None:
@@ -132,35 +149,44 @@ def _row(line: str, number: int, source: str) -> list[str]:
     has_opt = (
         len(cols) >= 6
         and _OPT.fullmatch(cols[1][0]) is not None
-        and _is_address(cols[4][0])
-        and _is_address(cols[5][0])
+        and _is_address(cols[4][0], cache)
+        and _is_address(cols[5][0], cache)
     )
-    if not has_opt and len(cols) >= 4 and _is_address(cols[3][0]):
+    if not has_opt and len(cols) >= 4 and _is_address(cols[3][0], cache):
         cols.insert(1, ("", cols[0][1]))
     if len(cols) < 6:
         raise ParseError(f"expected six columns after the target: {line!r}", source=source, line=number)
     prot, opt, in_, out, src, dst = (text for text, _ in cols[:6])
-    if not (_is_address(src) and _is_address(dst)):
+    if not (_is_address(src, cache) and _is_address(dst, cache)):
         raise ParseError(f"expected source and destination addresses: {line!r}", source=source, line=number)
     options = rest[cols[5][1] :].strip()
     return [packets, nbytes, target, prot, opt, in_, out, _with_prefix(src), _with_prefix(dst), options]
 
 
-def parse_listing(text: str, *, source: str = "iptables -L") -> list[list[str]]:
+def parse_listing(
+    text: str, *, source: str = "iptables -L", cache: ListingCache | None = None
+) -> list[list[str]]:
     """Rows of ``[pkts, bytes, target, prot, opt, in, out, source, destination, options]``.
 
     ``text`` is the output of ``iptables -L CHAIN -v -n -x`` for one chain.
     Addresses get an explicit prefix length, so every row parses with
     :func:`parse_stat`. Raises ``ParseError`` naming the line it could not read.
     """
+    known = cache if cache is not None else ListingCache()
     return [
-        _row(line, number, source)
+        _row(line, number, source, known)
         for number, line in enumerate(text.splitlines(), start=1)
         if not _is_skipped(line)
     ]
 
 
-def parse_stats(text: str, *, blank_opt: bool | None = None, source: str = "iptables -L") -> list[Stat]:
+def parse_stats(
+    text: str,
+    *,
+    blank_opt: bool | None = None,
+    source: str = "iptables -L",
+    cache: ListingCache | None = None,
+) -> list[Stat]:
     """The rules of one ``iptables -L CHAIN -v -n -x`` listing as :class:`Stat` values.
 
     The same values as ``[parse_stat(row) for row in parse_listing(text)]``,
@@ -175,7 +201,8 @@ def parse_stats(text: str, *, blank_opt: bool | None = None, source: str = "ipta
     """
     layout = bool(blank_opt)
     lead = _COUNTERS.match
-    rests = _rests
+    known = cache if cache is not None else ListingCache()
+    rests = known.rests
     stats: list[Stat] = []
     append = stats.append
     for number, line in enumerate(text.splitlines(), start=1):
@@ -187,15 +214,15 @@ def parse_stats(text: str, *, blank_opt: bool | None = None, source: str = "ipta
             try:
                 fields = rests[key]
             except KeyError:
-                if len(rests) >= _RESTS_KEPT:
+                if len(rests) >= _KEPT:
                     rests.clear()
-                fields = rests[key] = _rest(*key)
+                fields = rests[key] = _rest(*key, known)
             if fields is not None:
                 append(Stat(int(m[1]), int(m[2]), *fields))
                 continue
         if _is_skipped(line):
             continue
-        row = _row(line, number, source)
+        row = _row(line, number, source, known)
         try:
             append(parse_stat(row))
         except ParseError as exc:  # counters in non-ASCII digits: say where they are
@@ -203,15 +230,15 @@ def parse_stats(text: str, *, blank_opt: bool | None = None, source: str = "ipta
     return stats
 
 
-def _rest(blank_opt: bool, rest: str) -> _Rest | None:
+def _rest(blank_opt: bool, rest: str, cache: ListingCache) -> _Rest | None:
     """The columns after the counters in the layout given; None if they do not fit it."""
     m = (_REST_BLANK_OPT if blank_opt else _REST_OPT).fullmatch(rest)
     if m is None:
         return None
     target, prot, opt, in_, out, src, dst, options = m.groups()
     try:
-        src_net, src_neg = _address(src)
-        dst_net, dst_neg = _address(dst)
+        src_net, src_neg = cache.address(src)
+        dst_net, dst_neg = cache.address(dst)
     except ValueError:
         return None  # not this layout after all (or garbage): the careful path decides
     in_neg = in_.startswith("!")

@@ -30,6 +30,7 @@ __all__ = [
     "Desired",
     "Jump",
     "LiveTable",
+    "RenderCache",
     "SyncPlan",
     "desired_from_save",
     "live_from_ruleset",
@@ -190,13 +191,15 @@ def jumps_to_owned(line: str, prefix: str) -> bool:
     return rule.target is not None and rule.target.name.startswith(prefix)
 
 
-class _RenderCache:
+class RenderCache:
     """Desired rule -> its canonical save text, by object identity.
 
     A controller re-syncs a state that is mostly the same ``Rule`` objects;
     looking them up by identity costs far less than hashing nested rule
     values or rendering them again. Entries keep their rule alive, so an id
     cannot be reused while cached; the cache empties itself past ``limit``.
+    A client keeps one in its host (``Host.cache``) and passes it to
+    :func:`plan_sync`; without one, each plan renders from scratch.
     """
 
     def __init__(self, limit: int = 1 << 18) -> None:
@@ -214,20 +217,18 @@ class _RenderCache:
         return text
 
 
-_RENDERED = _RenderCache()
-
-
 @dataclass
 class _Planner:
     """Accumulates one plan: the transaction and the readable changes, table by table."""
 
     desired: Desired
     canonical: Canonical
+    rendered: RenderCache = field(default_factory=RenderCache)
     tx: Transaction = field(default_factory=Transaction)
     changes: list[Change] = field(default_factory=list)
 
     def table(self, name: str, live: LiveTable) -> None:
-        line = _RENDERED.line
+        line = self.rendered.line
         want = {
             chain: [line(chain, r, self.canonical) for r in chain_rules]
             for (t, chain), chain_rules in self.desired.chains.items()
@@ -304,7 +305,11 @@ class _Planner:
 
 
 def plan_sync(
-    desired: Desired, live: Ruleset | Mapping[str, LiveTable], *, canonical: Canonical = _identity
+    desired: Desired,
+    live: Ruleset | Mapping[str, LiveTable],
+    *,
+    canonical: Canonical = _identity,
+    cache: RenderCache | None = None,
 ) -> SyncPlan:
     """The transaction that turns ``live`` into ``desired`` for what we own; empty when they agree.
 
@@ -313,7 +318,7 @@ def plan_sync(
     compares equal (as a save line) to the live rule it describes.
     """
     tables = live_from_ruleset(live) if isinstance(live, Ruleset) else live
-    planner = _Planner(desired, canonical)
+    planner = _Planner(desired, canonical, cache if cache is not None else RenderCache())
     owned = {name for name, t in tables.items() if any(c.startswith(desired.prefix) for c in t.chains)}
     for name in sorted({*desired.tables, *owned}):
         planner.table(name, tables.get(name, LiveTable()))
