@@ -24,7 +24,7 @@ import socket
 import struct
 import threading
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from pyroute2.netlink import NETLINK_ROUTE
 from pyroute2.netlink.exceptions import NetlinkError
@@ -51,6 +51,7 @@ __all__ = [
     "NLM_F_REPLACE",
     "NLM_F_REQUEST",
     "Channel",
+    "Netlink",
     "NetlinkBackend",
     "classify_netlink",
     "default_netlink",
@@ -220,6 +221,20 @@ def classify_netlink(exc: BaseException, *, action: str) -> VnetkitError:
         reason = f"{reason} ({detail})"
     cls = _BY_ERRNO.get(code, OperationError) if isinstance(code, int) else OperationError
     return cls(f"{action}: {reason}")
+
+
+class Netlink(Protocol):
+    """What clients of rtnetlink need: send one request in a namespace and get its replies.
+
+    :class:`NetlinkBackend` is the real one (a socket per namespace);
+    ``vnetkit.exec.fake_netlink.FakeNetlink`` answers from an in-memory model,
+    for tests without root.
+    """
+
+    def exchange(self, netns: str | None, action: str, msg: Any, msg_type: int, flags: int) -> list[bytes]:
+        """Send ``msg`` (a pyroute2 message) in ``netns``; the replies' bytes, or a vnetkit error
+        naming ``action``."""
+        ...
 
 
 class NetlinkBackend:
