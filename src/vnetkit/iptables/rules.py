@@ -10,16 +10,13 @@ byte. Pure: no I/O.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING
 
 from vnetkit.errors import ParseError, RuleError
+from vnetkit.iptables.canonical._ext import Ext
+from vnetkit.iptables.canonical._registry import MATCHES, TARGETS
 from vnetkit.iptables.text import join_args, split_line
 from vnetkit.model import Counters, Match, Option, Rule, Target
-
-if TYPE_CHECKING:
-    from vnetkit.iptables.canonical._ext import Ext
 
 __all__ = ["line_chain", "normal_line", "parse_rule", "parse_rule_line", "render_line", "rule_args"]
 
@@ -99,14 +96,8 @@ def _implicit_options(
     return matches[-1][1]
 
 
-@functools.cache
 def _extensions() -> tuple[Mapping[str, Ext], Mapping[str, Ext]]:
-    """The option grammar of every extension canonical() models: (matches, targets) by name.
-
-    Imported on first use: ``canonical`` itself renders rules with this module.
-    """
-    from vnetkit.iptables.canonical import MATCHES, TARGETS  # noqa: PLC0415 - import cycle
-
+    """The option grammar of every extension canonical() models: (matches, targets) by name."""
     return MATCHES, TARGETS
 
 

@@ -39,22 +39,9 @@ from typing import Literal
 
 from vnetkit.errors import CannotDerive, HostDependent, RuleError
 from vnetkit.iptables.canonical._ext import TCP, UDP, Backend, BackendRefusal, Ctx, Ext, Opts, Resolver
-from vnetkit.iptables.canonical._matches import MATCHES as _OTHER_MATCHES
-from vnetkit.iptables.canonical._matches_ct import MATCHES as _CT_MATCHES
-from vnetkit.iptables.canonical._matches_hdr import MATCHES as _HDR_MATCHES
-from vnetkit.iptables.canonical._matches_hdr_bpf import MATCHES as _HDR_BPF_MATCHES
-from vnetkit.iptables.canonical._matches_hdr_pkt import MATCHES as _HDR_PKT_MATCHES
 from vnetkit.iptables.canonical._matches_l4 import IMPLICIT, L4, SYN_FLAGS, l4_fields, l4_print, nft_fold
-from vnetkit.iptables.canonical._matches_l4 import MATCHES as _L4_MATCHES
-from vnetkit.iptables.canonical._matches_rate import MATCHES as _RATE_MATCHES
-from vnetkit.iptables.canonical._matches_rate_misc import MATCHES as _RATE_MISC_MATCHES
-from vnetkit.iptables.canonical._matches_rate_time import MATCHES as _RATE_TIME_MATCHES
-from vnetkit.iptables.canonical._matches_sctp import MATCHES as _SCTP_MATCHES
+from vnetkit.iptables.canonical._registry import MATCHES, TARGETS
 from vnetkit.iptables.canonical._tables import PROTOCOL_INPUT, PROTOCOL_PRINTED, UNNAMED_PROTOCOLS
-from vnetkit.iptables.canonical._targets import TARGETS as _TARGETS
-from vnetkit.iptables.canonical._targets_more import TARGETS as _MORE_TARGETS
-from vnetkit.iptables.canonical._targets_more_net import TARGETS as _MORE_NET_TARGETS
-from vnetkit.iptables.canonical._targets_nat import TARGETS as _NAT_TARGETS
 from vnetkit.iptables.canonical._values import (
     Family,
     check_text,
@@ -64,29 +51,17 @@ from vnetkit.iptables.canonical._values import (
     parse_network,
     uint,
 )
-from vnetkit.iptables.rules import rule_args
 from vnetkit.model import Match, Option, Rule, Target
 
-__all__ = ["Resolver", "canonical", "canonical_address", "canonical_protocol", "canonical_rules"]
-
-MATCHES: dict[str, Ext] = {
-    spec.name: spec
-    for spec in (
-        *_L4_MATCHES,
-        *_SCTP_MATCHES,
-        *_CT_MATCHES,
-        *_OTHER_MATCHES,
-        *_HDR_MATCHES,
-        *_HDR_PKT_MATCHES,
-        *_HDR_BPF_MATCHES,
-        *_RATE_MATCHES,
-        *_RATE_TIME_MATCHES,
-        *_RATE_MISC_MATCHES,
-    )
-}
-TARGETS: dict[str, Ext] = {
-    spec.name: spec for spec in (*_TARGETS, *_NAT_TARGETS, *_MORE_TARGETS, *_MORE_NET_TARGETS)
-}
+__all__ = [
+    "MATCHES",
+    "TARGETS",
+    "Resolver",
+    "canonical",
+    "canonical_address",
+    "canonical_protocol",
+    "canonical_rules",
+]
 
 
 def canonical(
@@ -192,8 +167,14 @@ def _both(rule: Rule, family: Family, resolver: Resolver | None) -> Rule:
         return nft
     raise RuleError(
         "the nft and legacy backends print this rule differently"
-        f" ({' '.join(rule_args(nft))!r} / {' '.join(rule_args(legacy))!r}); pass backend='nft' or 'legacy'"
+        f" ({' '.join(_args(nft))!r} / {' '.join(_args(legacy))!r}); pass backend='nft' or 'legacy'"
     )
+
+
+def _args(rule: Rule) -> tuple[str, ...]:
+    from vnetkit.iptables.rules import rule_args  # noqa: PLC0415 - the grammar imports this package
+
+    return rule_args(rule)
 
 
 # ---------------------------------------------------------------- core options
