@@ -29,6 +29,24 @@ _libc.mount.argtypes = [
 _libc.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
 
 
+class _Protoent(ctypes.Structure):
+    _fields_ = (
+        ("p_name", ctypes.c_char_p),
+        ("p_aliases", ctypes.POINTER(ctypes.c_char_p)),
+        ("p_proto", ctypes.c_int),
+    )
+
+
+_libc.getprotobynumber.argtypes = [ctypes.c_int]
+_libc.getprotobynumber.restype = ctypes.POINTER(_Protoent)
+
+
+def getprotobynumber(number: int) -> str | None:
+    """The protocol's name as the C library (NSS, /etc/protocols) gives it; None if unknown."""
+    entry = _libc.getprotobynumber(number)
+    return entry.contents.p_name.decode("utf-8", "surrogateescape") if entry else None
+
+
 def _check(result: int, what: str) -> None:
     if result != 0:
         err = ctypes.get_errno()

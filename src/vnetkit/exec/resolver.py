@@ -11,30 +11,13 @@ Does not own: where these names may appear in a rule (``canonical``).
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
-import functools
 import grp
 import pwd
 import socket
 
+from vnetkit.exec import _linux
+
 __all__ = ["HostResolver"]
-
-
-class _Protoent(ctypes.Structure):
-    _fields_ = (
-        ("p_name", ctypes.c_char_p),
-        ("p_aliases", ctypes.POINTER(ctypes.c_char_p)),
-        ("p_proto", ctypes.c_int),
-    )
-
-
-@functools.cache
-def _libc() -> ctypes.CDLL:
-    lib = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-    lib.getprotobynumber.argtypes = (ctypes.c_int,)
-    lib.getprotobynumber.restype = ctypes.POINTER(_Protoent)
-    return lib
 
 
 class HostResolver:
@@ -73,9 +56,7 @@ class HostResolver:
         key = ("protocol-number", number, "")
         if key in self._cache:
             return self._cache[key]  # type: ignore[return-value]
-        entry = _libc().getprotobynumber(number)
-        name = entry.contents.p_name.decode("utf-8", "surrogateescape") if entry else None
-        return self._remember(key, name)  # type: ignore[return-value]
+        return self._remember(key, _linux.getprotobynumber(number))  # type: ignore[return-value]
 
     def user(self, name: str) -> int | None:
         key = ("user", name, "")
