@@ -262,7 +262,7 @@ def test_addresses_and_routes(cli: Callable[..., Result], netns_factory: Factory
     )
     assert not [r for r in as_json(cli, "route", "ls", "--netns", lab) if r["dst"] == "default"]
     ok(cli, "addr", "del", "--netns", lab, "eth0", "10.1.0.2/24")
-    assert "10.1.0.2/24" not in Links(lab).addresses("eth0")
+    assert "10.1.0.2/24" not in {str(a.interface) for a in Links(lab).address_list("eth0")}
     code, _, err = cli("addr", "del", "--netns", lab, "eth0", "10.1.0.2/24")
     assert code == 1
     assert err.startswith("vnetkit: ")
@@ -332,8 +332,8 @@ def test_exist_ok_makes_each_add_idempotent_and_still_reports_conflicts(
             ok(cli, "route", "add", "--netns", lab, "10.67.0.0/16", "--via", "10.66.0.2", "--exist-ok")
         assert cli("ns", "add", name)[0] == 1  # without the flag: it exists
         assert {x.name for x in Links(lab).list()} == {"lo", "xo0", "xo1"}
-        assert Links(lab).addresses("xo0")[0] == "10.66.0.1/24"
-        assert [r["dst"] for r in Links(lab).routes(family=2)].count("10.67.0.0/16") == 1
+        assert str(Links(lab).address_list("xo0")[0].interface) == "10.66.0.1/24"
+        assert [str(r.dst) for r in Links(lab).route_list(family=2)].count("10.67.0.0/16") == 1
 
         conflicts = [
             ("link", "add", "--netns", lab, "bridge", "xo0", "--exist-ok"),

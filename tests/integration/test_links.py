@@ -14,6 +14,7 @@ import dataclasses
 import json
 import os
 import pwd
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -22,11 +23,13 @@ from typing import Any, TypeVar, cast
 
 import pytest
 
+from vnetkit.cli.render_links import route_as_dict
 from vnetkit.errors import AlreadyExists, ConfigError, InUse, NotFound, UnsupportedError, VnetkitError
 from vnetkit.exec import default_runner
 from vnetkit.exec import netns as netns_mod
 from vnetkit.exec.netlink import NetlinkBackend, default_netlink
 from vnetkit.links import (
+    Address,
     Bridge,
     Ifb,
     Ipvlan,
@@ -36,6 +39,8 @@ from vnetkit.links import (
     Macvlan,
     Macvtap,
     Namespaces,
+    Neighbour,
+    Route,
     Tuntap,
     Veth,
     Vlan,
@@ -524,16 +529,30 @@ def test_addresses_ipv4_and_ipv6(two: tuple[str, str]) -> None:
     links.add_address("ad0", "10.20.1.1/16")
     links.add_address("ad0", "fd00:20::1/64")
 
-    mine = set(links.addresses("ad0"))
+    typed = links.address_list("ad0")
+    mine = {str(x.interface) for x in typed}
     assert {"10.20.0.1/24", "10.20.1.1/16", "fd00:20::1/64"} <= mine
-    oracle = {
-        f"{x['local']}/{x['prefixlen']}" for x in ip_json(a, "addr", "show", "dev", "ad0")[0]["addr_info"]
-    }
-    assert mine == oracle
+    info = ip_json(a, "addr", "show", "dev", "ad0")[0]["addr_info"]
+    oracle = {f"{x['local']}/{x['prefixlen']}": x for x in info}
+    assert mine == set(oracle)
+    index = links.index("ad0")
+    for address in typed:  # dev, scope and flags as ip reads them
+        want = oracle[str(address.interface)]
+        assert (address.dev, address.index, address.scope) == ("ad0", index, want["scope"])
+        assert "permanent" in address.flags or want.get("dynamic")
+    [ten] = [x for x in typed if str(x.interface) == "10.20.0.1/24"]
+    assert ten == Address.parse("10.20.0.1/24 dev ad0 permanent")
+    assert str(ten) == "10.20.0.1/24 dev ad0 scope global permanent"
     assert {"10.20.0.1/24", "fd00:20::1/64"} <= set(
         next(x for x in links.list() if x.name == "ad0").addresses
     )
-    assert "127.0.0.1/8" in links.addresses()
+    everywhere = links.address_list()
+    assert Address.parse("127.0.0.1/8 dev lo scope host permanent") in everywhere
+    assert {x.dev for x in everywhere} == {"lo", "ad0"}
+    with pytest.warns(DeprecationWarning, match="address_list"):
+        assert set(links.addresses("ad0")) == mine  # the old strings, for one release
+    with pytest.warns(DeprecationWarning, match="address_list"):
+        assert "127.0.0.1/8" in links.addresses()
 
     with pytest.raises(AlreadyExists, match=r"10\.20\.0\.1/24"):
         links.add_address("ad0", "10.20.0.1/24")
@@ -542,9 +561,9 @@ def test_addresses_ipv4_and_ipv6(two: tuple[str, str]) -> None:
     with pytest.raises(NotFound):
         links.add_address("nope", "10.20.0.9/24")
 
-    links.delete_address("ad0", "10.20.1.1/16")
+    links.delete_address("ad0", Address.parse("10.20.1.1/16"))
     links.delete_address("ad0", "fd00:20::1/64")
-    assert "10.20.1.1/16" not in links.addresses("ad0")
+    assert "10.20.1.1/16" not in {str(x.interface) for x in links.address_list("ad0")}
     assert "fd00:20::1" not in {x["local"] for x in ip_json(a, "addr", "show", "dev", "ad0")[0]["addr_info"]}
     with pytest.raises(NotFound):
         links.delete_address("ad0", "10.20.1.1/16")
@@ -564,15 +583,29 @@ def test_routes_default_dev_metric_table(two: tuple[str, str]) -> None:
     links.add_route("10.32.0.0/16", via="10.30.0.254", table=100)
     links.add_route("default", via="fd00:30::fe", dev="rt0")
 
-    mine = links.routes()
+    mine = links.route_list()
+    assert Route.parse("default via 10.30.0.254 dev rt0") in mine
+    assert Route.parse("10.31.0.0/16 dev rt0 metric 50") in mine
+    assert Route.parse("default via fd00:30::fe dev rt0") in mine  # metric 1024, the kernel's
+    assert Route.parse("10.30.0.0/24 dev rt0 proto kernel scope link") in mine
+    [dev_route] = [r for r in mine if str(r.dst) == "10.31.0.0/16"]
+    assert (dev_route.dev, dev_route.metric, dev_route.gateway, dev_route.scope) == ("rt0", 50, None, "link")
+    assert dev_route.index == links.index("rt0")
+    assert links.route_list(table=100) == [Route.parse("10.32.0.0/16 via 10.30.0.254 dev rt0 table 100")]
+    assert all(r.family == "ipv4" for r in links.route_list(family=socket.AF_INET))
+    assert {r.table for r in mine} >= {254, 255, 100}
+    with pytest.warns(DeprecationWarning, match="route_list"):
+        legacy = links.routes()  # the old dicts, for one release
     assert {"dst": "default", "gateway": "10.30.0.254", "dev": "rt0", "family": "ipv4", "table": 254} in [
-        {k: r[k] for k in ("dst", "gateway", "dev", "family", "table")} for r in mine
+        {k: r[k] for k in ("dst", "gateway", "dev", "family", "table")} for r in legacy
     ]
-    [dev_route] = [r for r in mine if r["dst"] == "10.31.0.0/16"]
-    assert (dev_route["dev"], dev_route["metric"], dev_route["gateway"]) == ("rt0", 50, None)
-    assert [r["dst"] for r in links.routes(table=100)] == ["10.32.0.0/16"]
-    [v6] = [r for r in mine if r["family"] == "ipv6" and r["dst"] == "default"]
-    assert (v6["gateway"], v6["dev"]) == ("fd00:30::fe", "rt0")
+    [old] = [r for r in legacy if r["dst"] == "10.31.0.0/16"]
+    assert (old["dev"], old["metric"], old["gateway"]) == ("rt0", 50, None)
+    # What route ls --json prints is what routes() gave (IPv6 link-local routes come and go).
+    steady = {254, 100}
+    assert [r for r in legacy if r["table"] in steady and not str(r["dst"]).startswith("fe80")] == [
+        route_as_dict(r) for r in mine if r.table in steady and not r.dst.is_link_local
+    ]
 
     oracle = ip_json(a, "route", "show", "table", "all")
     assert any(r["dst"] == "default" and r.get("gateway") == "10.30.0.254" for r in oracle)
@@ -581,7 +614,7 @@ def test_routes_default_dev_metric_table(two: tuple[str, str]) -> None:
     assert any(r["dst"] == "default" and r.get("gateway") == "fd00:30::fe" for r in ip_json(a, "-6", "route"))
 
     links.delete_route(via="10.30.0.254")
-    links.delete_route("10.31.0.0/16", dev="rt0", metric=50)
+    links.delete_route(Route.parse("10.31.0.0/16 dev rt0 metric 50"))
     links.delete_route("10.32.0.0/16", via="10.30.0.254", table=100)
     links.delete_route("default", via="fd00:30::fe", dev="rt0")
     left = {r["dst"] for r in ip_json(a, "route", "show", "table", "all")}
@@ -607,8 +640,20 @@ def test_neighbours(two: tuple[str, str]) -> None:
     links.add_neighbour("nb0", "10.40.0.9", "02:00:00:00:40:09")
     links.add_neighbour("nb0", "fd00:40::9", "02:00:00:00:40:0A")
 
-    mine = {(n["ip"], n["mac"], n["dev"]) for n in links.neighbours()}
-    assert {("10.40.0.9", "02:00:00:00:40:09", "nb0"), ("fd00:40::9", "02:00:00:00:40:0a", "nb0")} <= mine
+    mine = links.neighbour_list()
+    assert Neighbour.parse("10.40.0.9 dev nb0 lladdr 02:00:00:00:40:09 PERMANENT") in mine
+    assert Neighbour.parse("fd00:40::9 dev nb0 lladdr 02:00:00:00:40:0a PERMANENT") in mine
+    assert {str(n) for n in links.neighbour_list("nb0")} == {
+        "10.40.0.9 dev nb0 lladdr 02:00:00:00:40:09 PERMANENT",
+        "fd00:40::9 dev nb0 lladdr 02:00:00:00:40:0a PERMANENT",
+    }
+    assert links.neighbour_list("lo") == []
+    with pytest.warns(DeprecationWarning, match="neighbour_list"):
+        legacy = {(n["ip"], n["mac"], n["dev"], n["state"]) for n in links.neighbours()}
+    assert {
+        ("10.40.0.9", "02:00:00:00:40:09", "nb0", 0x80),
+        ("fd00:40::9", "02:00:00:00:40:0a", "nb0", 0x80),
+    } <= legacy
     oracle = {n["dst"]: n for n in ip_json(a, "neigh", "show")}
     assert oracle["10.40.0.9"]["lladdr"] == "02:00:00:00:40:09"
     assert oracle["10.40.0.9"]["state"] == ["PERMANENT"]

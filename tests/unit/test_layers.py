@@ -76,16 +76,7 @@ PROC_PATH = re.compile(r"^/proc(?:/|$)")
 
 # Files that break a system-access rule today, and exactly which rules (the
 # import or name: "pyroute2", "fcntl", "ctypes", "errno", "ioctl", "/proc").
-KNOWN: dict[str, frozenset[str]] = {
-    # moved to exec/ by the links split
-    "vnetkit/links/tuntap.py": frozenset({"fcntl", "errno", "ioctl"}),
-    # moved to exec/ by the links split
-    "vnetkit/links/client.py": frozenset({"pyroute2", "/proc"}),
-    # moved to exec/ by the links split
-    "vnetkit/links/inventory.py": frozenset({"pyroute2", "/proc"}),
-    # moved to exec/ by the links split
-    "vnetkit/links/namespaces.py": frozenset({"/proc"}),
-}
+KNOWN: dict[str, frozenset[str]] = {}  # none since the links split moved tun/tap, sysctls and nsfs to exec/
 
 
 @dataclass(frozen=True)

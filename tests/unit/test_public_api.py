@@ -10,10 +10,13 @@ import pytest
 import vnetkit
 import vnetkit.exec
 import vnetkit.iptables
+import vnetkit.links
 import vnetkit.model
 from vnetkit import errors
 from vnetkit.exec import fake, runner
 from vnetkit.iptables import client, stats
+from vnetkit.links import records, specs
+from vnetkit.model import names
 
 EXPECTED = {
     "vnetkit": [
@@ -66,7 +69,53 @@ EXPECTED = {
         "render_save",
         "rule_args",
     ],
-    "vnetkit.model": ["Chain", "Counters", "Entry", "Match", "Option", "Rule", "Ruleset", "Table", "Target"],
+    "vnetkit.model": [
+        "Address",
+        "Bridge",
+        "Chain",
+        "Counters",
+        "Entry",
+        "Ifb",
+        "Ipvlan",
+        "Link",
+        "LinkSpec",
+        "Macvlan",
+        "Macvtap",
+        "Match",
+        "Neighbour",
+        "Option",
+        "Route",
+        "Rule",
+        "Ruleset",
+        "Table",
+        "Target",
+        "Tuntap",
+        "Veth",
+        "Vlan",
+        "Vxlan",
+    ],
+    "vnetkit.links": [
+        "Address",
+        "Bridge",
+        "Ifb",
+        "Inventory",
+        "InventoryLink",
+        "Ipvlan",
+        "Link",
+        "LinkSpec",
+        "Links",
+        "Macvlan",
+        "Macvtap",
+        "Namespaces",
+        "Neighbour",
+        "Ref",
+        "Route",
+        "Tuntap",
+        "Veth",
+        "Vlan",
+        "Vxlan",
+        "inventory",
+    ],
     "vnetkit.exec": ["Completed", "FakeRunner", "Runner", "SystemRunner", "default_runner"],
 }
 
@@ -101,6 +150,14 @@ def test_reexports_are_the_same_objects() -> None:
     assert vnetkit.parse_stat is vnetkit.iptables.parse_stat is stats.parse_stat
     assert vnetkit.exec.FakeRunner is fake.FakeRunner
     assert vnetkit.exec.Completed is runner.Completed
+
+
+def test_links_values_are_the_models() -> None:
+    for name in ("Address", "Link", "LinkSpec", "Neighbour", "Route", "Veth", "Bridge", "Vxlan", "Tuntap"):
+        assert getattr(vnetkit.links, name) is getattr(vnetkit.model, name), name
+    assert specs.Veth is vnetkit.model.Veth  # the old module re-exports the same objects
+    assert specs.check_ifname is names.check_ifname
+    assert records.Link is vnetkit.model.Link
 
 
 def test_version_string() -> None:

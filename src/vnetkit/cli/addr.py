@@ -1,7 +1,8 @@
 """``vnetkit addr ls|add|del``: IPv4 and IPv6 addresses of the links in a namespace.
 
-Owns: the syntax of those commands, and checking DEV and ADDR before
-anything is touched (a malformed address is bad input, exit 2). ``add`` and
+Owns: the syntax of those commands, and checking DEV and ADDR (read into
+an ``Address``) before anything is touched (a malformed address is bad
+input, exit 2). ``add`` and
 ``del`` act only inside ``--netns`` (the root namespace only with ``--root``).
 Does not own: the verbs (``Links.add_address`` / ``delete_address``) or
 output (``render_links``).
@@ -9,26 +10,19 @@ output (``render_links``).
 
 from __future__ import annotations
 
-import ipaddress
-
 import click
 
 from vnetkit.cli import render, render_links
 from vnetkit.cli.netopts import NetGroup, net_options
-from vnetkit.errors import ConfigError
-from vnetkit.links.specs import check_ifname
+from vnetkit.model.addresses import Address
+from vnetkit.model.names import check_ifname
 
 __all__ = ["addr"]
 
 
-def _check(dev: str, address: str) -> str:
+def _check(dev: str, address: str) -> Address:
     check_ifname(dev)
-    try:
-        return str(ipaddress.ip_interface(address))
-    except ValueError:
-        raise ConfigError(
-            f"invalid address {address!r}: use ADDRESS/PREFIX like 10.0.0.1/24 or 2001:db8::1/64"
-        ) from None
+    return Address.parse(address, dev=dev)
 
 
 @click.group(cls=NetGroup)
@@ -67,13 +61,13 @@ def ls(ctx: click.Context, dev: str | None) -> None:
 @click.pass_context
 def add(ctx: click.Context, dev: str, address: str, exist_ok: bool) -> None:
     """Add ADDR (ADDRESS/PREFIX, IPv4 or IPv6) to link DEV."""
-    iface = _check(dev, address)
+    wanted = _check(dev, address)
     opts = net_options(ctx)
-    links = opts.links(opts.target(f"add address {iface} to {dev}"))
+    links = opts.links(opts.target(f"add address {wanted.interface} to {dev}"))
     if exist_ok:
-        links.ensure_address(dev, iface)
+        links.ensure_address(dev, wanted)
     else:
-        links.add_address(dev, iface)
+        links.add_address(dev, wanted)
 
 
 @addr.command("del", changes=True)
@@ -82,6 +76,6 @@ def add(ctx: click.Context, dev: str, address: str, exist_ok: bool) -> None:
 @click.pass_context
 def delete(ctx: click.Context, dev: str, address: str) -> None:
     """Remove ADDR (ADDRESS/PREFIX) from link DEV."""
-    iface = _check(dev, address)
+    doomed = _check(dev, address)
     opts = net_options(ctx)
-    opts.links(opts.target(f"delete address {iface} from {dev}")).delete_address(dev, iface)
+    opts.links(opts.target(f"delete address {doomed.interface} from {dev}")).delete_address(dev, doomed)

@@ -16,7 +16,7 @@ import click
 from vnetkit.cli import render, render_links
 from vnetkit.cli.netopts import NetGroup, net_options
 from vnetkit.links.inventory import Inventory, inventory
-from vnetkit.links.specs import check_ifname, check_mac
+from vnetkit.model.names import check_ifname, check_mac
 
 __all__ = ["link"]
 

@@ -6,7 +6,7 @@ macvtap, ipvlan, tun, tap, ifb) and the ones all share (--mtu, --mac,
 its values before anything is touched (bad input: exit 2); then the
 namespace guard runs (the root namespace needs --root, on both ends of a
 veth), then ``Links.add``, which leaves nothing half-made.
-Does not own: what a kind means or how it is made (``links.specs``,
+Does not own: what a kind means or how it is made (``model.links``,
 ``Links``).
 """
 
@@ -23,7 +23,7 @@ import click
 from vnetkit.cli.link import link
 from vnetkit.cli.netopts import NetGroup, net_options
 from vnetkit.errors import ConfigError
-from vnetkit.links.specs import Bridge, Ifb, Ipvlan, LinkSpec, Macvlan, Macvtap, Tuntap, Veth, Vlan, Vxlan
+from vnetkit.model.links import Bridge, Ifb, Ipvlan, LinkSpec, Macvlan, Macvtap, Tuntap, Veth, Vlan, Vxlan
 
 __all__ = ["add"]
 

@@ -1,18 +1,19 @@
 """How links, addresses, routes and namespaces look: rich tables for people, plain dicts for ``--json``.
 
-Owns: turning an ``Inventory`` (and the address, route and namespace lists
+Owns: turning an ``Inventory`` (and the links, routes and namespace names
 the API returns) into tables on stdout, and into the dicts ``--json``
-prints. A veth's far end is written ``<netns>:<name>`` (the root namespace
-as ``(root)``), so "which host interface is this container's eth0?" is one
-row. Every cell is a ``rich.text.Text``: interface aliases are never read as
-markup. Does not own: calling the API or exit statuses.
+prints (their shape is a contract: it stays as it is). A veth's far end is
+written ``<netns>:<name>`` (the root namespace as ``(root)``), so "which
+host interface is this container's eth0?" is one row. Every cell is a
+``rich.text.Text``: interface aliases are never read as markup. Does not
+own: calling the API or exit statuses.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 from rich import box
 from rich.console import Console
@@ -20,9 +21,21 @@ from rich.table import Table
 from rich.text import Text
 
 from vnetkit.links.inventory import InventoryLink, Ref, label
-from vnetkit.links.records import Link
+from vnetkit.model.records import Link
+from vnetkit.model.routes import Route
 
-__all__ = ["addresses", "link_as_dict", "links", "namespaces", "ref_as_dict", "routes", "where"]
+__all__ = [
+    "addresses",
+    "link_as_dict",
+    "links",
+    "namespaces",
+    "ref_as_dict",
+    "route_as_dict",
+    "routes",
+    "where",
+]
+
+_ROUTE_COLUMNS = ("dst", "gateway", "dev", "metric", "table", "family")
 
 _PIPE_WIDTH = 1000
 
@@ -116,12 +129,28 @@ def addresses(entries: Sequence[Link], *, title: str) -> None:
     _print(out)
 
 
-def routes(rows: Sequence[Mapping[str, object]], *, title: str) -> None:
-    """One row per route, as ``Links.routes`` gives them."""
-    columns = ("dst", "gateway", "dev", "metric", "table", "family")
-    out = _table(title, columns)
-    for row in rows:
-        out.add_row(*(_text(row.get(name)) for name in columns))
+def route_as_dict(route: Route) -> dict[str, object]:
+    """One route for ``--json``: dst (``default`` or a network), gateway, metric, table, family, dev.
+
+    As the kernel reports them: an IPv4 route's metric 0 is null (the kernel
+    leaves it out), an IPv6 route's metric is a number.
+    """
+    return {
+        "dst": "default" if route.is_default else str(route.dst),
+        "gateway": None if route.gateway is None else str(route.gateway),
+        "metric": None if route.family == "ipv4" and route.metric == 0 else route.metric,
+        "table": route.table,
+        "family": route.family,
+        "dev": route.dev,
+    }
+
+
+def routes(entries: Sequence[Route], *, title: str) -> None:
+    """One row per route: the values ``--json`` gives."""
+    out = _table(title, _ROUTE_COLUMNS)
+    for route in entries:
+        row = route_as_dict(route)
+        out.add_row(*(_text(row[name]) for name in _ROUTE_COLUMNS))
     _print(out)
 
 

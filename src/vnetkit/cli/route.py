@@ -4,13 +4,14 @@ Owns: the syntax of those commands, table names (main, local, default, or
 a number) and checking DST, --via and --dev before anything is touched
 (bad input: exit 2). ``add`` and ``del`` act only inside ``--netns`` (the
 root namespace only with ``--root``).
+The routes are ``Route`` values (``Route.of`` checks the arguments, so
+bad input is refused before anything is asked).
 Does not own: the verbs (``Links.add_route`` / ``delete_route`` /
-``routes``) or output (``render_links``).
+``route_list``) or output (``render_links``).
 """
 
 from __future__ import annotations
 
-import ipaddress
 import socket
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -20,7 +21,7 @@ import click
 from vnetkit.cli import render, render_links
 from vnetkit.cli.netopts import NetGroup, net_options
 from vnetkit.errors import ConfigError
-from vnetkit.links.specs import check_ifname
+from vnetkit.model.routes import Route
 
 __all__ = ["route"]
 
@@ -42,21 +43,13 @@ def table_number(text: str | None, *, allow_all: bool = False) -> int | None:
     raise ConfigError(f"invalid routing table {text!r}: use {names} or a number 1..4294967295")
 
 
-def _check(dst: str, via: str | None, dev: str | None) -> None:
-    if dst != "default":
-        try:
-            ipaddress.ip_network(dst, strict=False)
-        except ValueError:
-            raise ConfigError(f"invalid route destination {dst!r}: use 'default' or a network") from None
-    if via is not None:
-        try:
-            ipaddress.ip_address(via)
-        except ValueError:
-            raise ConfigError(f"invalid gateway {via!r}: not an IP address") from None
-    if dev is not None:
-        check_ifname(dev)
+def _route(dst: str, via: str | None, dev: str | None, metric: int | None, table: str | None) -> Route:
+    """The route the arguments describe, checked (bad input: ``ConfigError``, exit 2)."""
+    number = table_number(table)
+    route = Route.of(dst, via=via, dev=dev, metric=metric, table=number)
     if via is None and dev is None:
         raise ConfigError(f"route {dst}: give a gateway (--via) or a device (--dev)")
+    return route
 
 
 def _route_options(fn: F) -> F:
@@ -92,11 +85,11 @@ def ls(ctx: click.Context, table: str, family: int | None) -> None:
     """List the routes of a table (default: main), IPv4 and IPv6."""
     number = table_number(table, allow_all=True)
     opts = net_options(ctx)
-    rows = opts.links(opts.netns).routes(family=family or 0, table=number)
+    routes = opts.links(opts.netns).route_list(family=family or 0, table=number)
     if opts.json:
-        render.emit_json(rows)
+        render.emit_json([render_links.route_as_dict(r) for r in routes])
     else:
-        render_links.routes(rows, title=f"routes ({render_links.where(opts.netns)}, table {table})")
+        render_links.routes(routes, title=f"routes ({render_links.where(opts.netns)}, table {table})")
 
 
 @route.command("add", changes=True)
@@ -117,14 +110,13 @@ def add(
     exist_ok: bool,
 ) -> None:
     """Add a route to DST through --via and/or --dev."""
-    number = table_number(table)
-    _check(dst, via, dev)
+    wanted = _route(dst, via, dev, metric, table)
     opts = net_options(ctx)
     client = opts.links(opts.target(f"add route {dst}"))
     if exist_ok:
-        client.ensure_route(dst, via=via, dev=dev, metric=metric, table=number)
+        client.ensure_route(wanted)
     else:
-        client.add_route(dst, via=via, dev=dev, metric=metric, table=number)
+        client.add_route(wanted)
 
 
 @route.command("del", changes=True)
@@ -133,8 +125,6 @@ def delete(
     ctx: click.Context, *, dst: str, via: str | None, dev: str | None, metric: int | None, table: str | None
 ) -> None:
     """Delete the route to DST given as for add."""
-    number = table_number(table)
-    _check(dst, via, dev)
+    doomed = _route(dst, via, dev, metric, table)
     opts = net_options(ctx)
-    client = opts.links(opts.target(f"delete route {dst}"))
-    client.delete_route(dst, via=via, dev=dev, metric=metric, table=number)
+    opts.links(opts.target(f"delete route {dst}")).delete_route(doomed)

@@ -16,7 +16,7 @@ from rich.table import Table
 from vnetkit.errors import VnetkitError
 from vnetkit.exec import default_runner
 from vnetkit.exec import netns as nsops
-from vnetkit.links import Bridge, Links, Veth, inventory
+from vnetkit.links import Address, Bridge, Links, Route, Veth, inventory
 
 __all__ = ["NAMESPACES", "cleanup", "run"]
 
@@ -40,8 +40,8 @@ def _pair(console: Console) -> None:
         nsops.create(name)
     a, b = Links(A), Links(B)
     a.add(Veth(name="veth-a", peer="veth-b", peer_netns=B))
-    a.add_address("veth-a", "10.98.0.1/24")
-    b.add_address("veth-b", "10.98.0.2/24")
+    a.add_address("veth-a", Address.parse("10.98.0.1/24"))
+    b.add_address("veth-b", Address.parse("10.98.0.2/24"))
     console.print(f"{A}: veth-a 10.98.0.1/24  <->  {B}: veth-b 10.98.0.2/24", highlight=False)
     _ping(console, A, "10.98.0.2")
     _ping(console, B, "10.98.0.1")
@@ -52,14 +52,14 @@ def _bridge(console: Console) -> None:
     nsops.create(HOST)
     host = Links(HOST)
     host.add(Bridge(name="br0"))
-    host.add_address("br0", "172.30.0.1/24")
+    host.add_address("br0", Address.parse("172.30.0.1/24"))
     for k, container in enumerate(CONTAINERS, start=1):
         nsops.create(container)
         # Host end on the bridge, container end named eth0, made inside the container.
         host.add(Veth(name=f"veth{k}c", peer="eth0", peer_netns=container, master="br0"))
         inside = Links(container)
-        inside.add_address("eth0", f"172.30.0.1{k}/24")
-        inside.add_route("default", via="172.30.0.1")
+        inside.add_address("eth0", Address.parse(f"172.30.0.1{k}/24"))
+        inside.add_route(Route.parse("default via 172.30.0.1"))
         console.print(f"{container}: eth0 172.30.0.1{k}/24, default via 172.30.0.1", highlight=False)
     _ping(console, CONTAINERS[0], "172.30.0.13")
     _ping(console, CONTAINERS[2], "172.30.0.1")
@@ -77,7 +77,8 @@ def _inventory(console: Console) -> None:
         if link.netns != HOST or link.kind != "veth" or link.peer is None:
             continue
         peer = inv.resolve(link.peer)
-        addresses = ", ".join(a for a in (peer.addresses if peer else ()) if not a.startswith("fe80"))
+        found = peer.link.interfaces if peer else ()
+        addresses = ", ".join(str(a) for a in found if not a.ip.is_link_local)
         table.add_row(link.name, link.master or "-", str(link.peer.netns), link.peer.name, addresses)
     console.print(table)
     console.print("[dim]the same answer for every namespace on the machine: vnetkit link ls --all-netns[/]")

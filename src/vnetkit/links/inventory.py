@@ -11,8 +11,8 @@ Does not own: creating or changing anything, or namespace lifetime.
 How a peer is found: a veth reports its peer's ifindex (``IFLA_LINK``) and,
 when the peer is in another namespace, that namespace's id as the veth's
 namespace numbers it. Asking the veth's namespace ``RTM_GETNSID`` for the
-descriptor of each candidate namespace (``/proc/self/ns/net``,
-``/run/netns/NAME``) maps ids to names; that query never allocates an id.
+descriptor of each candidate namespace (the caller's own, each
+``/run/netns/NAME``; opened by ``exec.nsfs``) maps ids to names; that query never allocates an id.
 A namespace no name points at (a container's, kept alive only by its
 processes) stays unnamed: the peer is reported with its id and ifindex.
 """
@@ -20,20 +20,17 @@ processes) stays unnamed: the peer is reported with its id and ifindex.
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from pyroute2.netlink.rtnl import RTM_GETNSID
-from pyroute2.netlink.rtnl.nsidmsg import nsidmsg
-
 from vnetkit.errors import NotFound
 from vnetkit.exec import netns as _netns
+from vnetkit.exec import nsfs
 from vnetkit.exec.netlink import NetlinkBackend
-from vnetkit.exec.runner import SystemRunner, netns_path, validate_netns_name
+from vnetkit.exec.runner import SystemRunner, validate_netns_name
 from vnetkit.links import messages
 from vnetkit.links.client import Links
-from vnetkit.links.records import Link
+from vnetkit.model.records import Link
 
 __all__ = ["ROOT_LABEL", "Inventory", "InventoryLink", "Ref", "assemble", "inventory", "label"]
 
@@ -257,15 +254,6 @@ def _ref(
 # -- reading ---------------------------------------------------------------------
 
 
-def _identity(netns: Netns) -> tuple[int, int] | None:
-    path = "/proc/self/ns/net" if netns is None else netns_path(netns)
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        return None
-    return (st.st_dev, st.st_ino)
-
-
 class _Candidates:
     """The namespaces an id may stand for, tried in a good order; each opened only while asked about.
 
@@ -284,7 +272,7 @@ class _Candidates:
 
     def _same(self, netns: Netns) -> tuple[int, int] | None:
         if netns not in self._identity:
-            self._identity[netns] = _identity(netns)
+            self._identity[netns] = nsfs.identity(netns)
         return self._identity[netns]
 
     def order(self, view: Netns) -> Iterator[Netns]:
@@ -314,16 +302,12 @@ def _resolve_ids(
     for netns in candidates.order(view):
         if wanted <= found.keys():
             break
-        try:
-            fd = os.open(
-                "/proc/self/ns/net" if netns is None else netns_path(netns), os.O_RDONLY | os.O_CLOEXEC
-            )
-        except FileNotFoundError:  # deleted meanwhile
-            continue
-        try:
+        with contextlib.ExitStack() as stack:
+            try:
+                fd = stack.enter_context(nsfs.fd(netns))
+            except NotFound:  # deleted meanwhile
+                continue
             nsid = _nsid_of(backend, view, fd, action=f"look up the id of netns {label(netns)} in {where}")
-        finally:
-            os.close(fd)
         if isinstance(nsid, int) and 0 <= nsid < _NSID_NOT_ASSIGNED and nsid in wanted and nsid not in found:
             found[nsid] = netns
             candidates.learn(view, netns)
@@ -332,8 +316,7 @@ def _resolve_ids(
 
 def _nsid_of(backend: NetlinkBackend, view: Netns, fd: int, *, action: str) -> object:
     """The id ``view`` gives the namespace behind ``fd`` (RTM_GETNSID: looks up, never allocates)."""
-    replies = backend.exchange(view, action, messages.netnsid(fd), RTM_GETNSID, 0)
-    return messages.decode(nsidmsg, replies)[0].get_attr("NETNSA_NSID") if replies else None
+    return messages.nsid_of(backend.exchange(view, action, messages.netnsid(fd), messages.RTM_GETNSID, 0))
 
 
 def _read(backend: NetlinkBackend, netns: Netns) -> list[Link]:
@@ -348,12 +331,12 @@ def _views(namespaces: Iterable[str] | None, include_root: bool) -> tuple[list[N
     else:
         names = list(dict.fromkeys(validate_netns_name(n) for n in namespaces))
     views: list[Netns] = [None] if include_root else []
-    seen = {_identity(None)} if include_root else set()
+    seen = {nsfs.identity(None)} if include_root else set()
     for name in names:
-        ident = _identity(name)
+        ident = nsfs.identity(name)
         if ident is None:
             if explicit:
-                raise NotFound(f"network namespace {name!r} does not exist")
+                raise nsfs.missing(name)
             continue
         if ident in seen:  # the root namespace, or one already listed, under another name
             continue

@@ -1,10 +1,12 @@
 """The rtnetlink requests of the links layer, as pyroute2 messages, and the replies read back.
 
-Owns: the shape of each request (which message class, header fields and
-attributes a link, address, route, neighbour or netns-id request carries,
-the way iproute2 fills them) and reading replies: the ifindex straight from
-the header of a reply (no full decode on the hot path), or whole messages
-decoded by pyroute2. Pure: nothing here talks to the kernel.
+Owns: the shape of each request (which message type and class, header
+fields and attributes a link, address, route, neighbour or netns-id request
+carries, the way iproute2 fills them) and reading replies: the ifindex
+straight from the header of a reply (no full decode on the hot path), or
+whole messages decoded by pyroute2. The one module of ``links`` that
+imports pyroute2 (its codec); the rest use the message types and decoders
+here. Pure: nothing here talks to the kernel.
 """
 
 from __future__ import annotations
@@ -14,6 +16,20 @@ import struct
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from pyroute2.netlink.rtnl import (
+    RTM_DELADDR,
+    RTM_DELLINK,
+    RTM_DELROUTE,
+    RTM_GETADDR,
+    RTM_GETLINK,
+    RTM_GETNEIGH,
+    RTM_GETNSID,
+    RTM_GETROUTE,
+    RTM_NEWADDR,
+    RTM_NEWLINK,
+    RTM_NEWNEIGH,
+    RTM_NEWROUTE,
+)
 from pyroute2.netlink.rtnl.ifaddrmsg import ifaddrmsg
 from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
 from pyroute2.netlink.rtnl.ndmsg import ndmsg
@@ -21,8 +37,24 @@ from pyroute2.netlink.rtnl.nsidmsg import nsidmsg
 from pyroute2.netlink.rtnl.rtmsg import rtmsg
 
 __all__ = [
+    "RTM_DELADDR",
+    "RTM_DELLINK",
+    "RTM_DELROUTE",
+    "RTM_GETADDR",
+    "RTM_GETLINK",
+    "RTM_GETNEIGH",
+    "RTM_GETNSID",
+    "RTM_GETROUTE",
+    "RTM_NEWADDR",
+    "RTM_NEWLINK",
+    "RTM_NEWNEIGH",
+    "RTM_NEWROUTE",
     "address",
     "decode",
+    "decode_addresses",
+    "decode_links",
+    "decode_neighbours",
+    "decode_routes",
     "ifindex_of",
     "link",
     "link_by_name",
@@ -31,6 +63,7 @@ __all__ = [
     "neighbour",
     "neighbours",
     "netnsid",
+    "nsid_of",
     "route",
     "routes",
     "veth_peer",
@@ -96,18 +129,46 @@ def decode(cls: Any, replies: Iterable[bytes]) -> list[Any]:
     return out
 
 
+def decode_links(replies: Iterable[bytes]) -> list[Any]:
+    """RTM_NEWLINK replies as pyroute2 ``ifinfmsg`` messages."""
+    return decode(ifinfmsg, replies)
+
+
+def decode_addresses(replies: Iterable[bytes]) -> list[Any]:
+    """RTM_NEWADDR replies as pyroute2 ``ifaddrmsg`` messages."""
+    return decode(ifaddrmsg, replies)
+
+
+def decode_routes(replies: Iterable[bytes]) -> list[Any]:
+    """RTM_NEWROUTE replies as pyroute2 ``rtmsg`` messages."""
+    return decode(rtmsg, replies)
+
+
+def decode_neighbours(replies: Iterable[bytes]) -> list[Any]:
+    """RTM_NEWNEIGH replies as pyroute2 ``ndmsg`` messages."""
+    return decode(ndmsg, replies)
+
+
 def _family(ip: str) -> int:
     return socket.AF_INET6 if ":" in ip else socket.AF_INET
 
 
-def address(index: int, ip: str = "", prefixlen: int = 0) -> Any:
-    """An ``ifaddrmsg`` for ``ip/prefixlen`` on ``index`` (IFA_LOCAL and IFA_ADDRESS, as ``ip`` sends)."""
+def address(index: int, ip: str = "", prefixlen: int = 0, *, scope: int = 0, flags: int = 0) -> Any:
+    """An ``ifaddrmsg`` for ``ip/prefixlen`` on ``index`` (IFA_LOCAL and IFA_ADDRESS, as ``ip`` sends).
+
+    ``flags`` (IFA_F_*) go in IFA_FLAGS, which holds all 32 bits, when any is set.
+    """
     msg = ifaddrmsg()
     msg["index"] = index
     if ip:
         msg["family"] = _family(ip)
         msg["prefixlen"] = prefixlen
-        msg["attrs"] = [("IFA_LOCAL", ip), ("IFA_ADDRESS", ip)]
+        msg["scope"] = scope
+        attrs: list[tuple[str, object]] = [("IFA_LOCAL", ip), ("IFA_ADDRESS", ip)]
+        if flags:
+            msg["flags"] = flags & 0xFF
+            attrs.append(("IFA_FLAGS", flags))
+        msg["attrs"] = attrs
     return msg
 
 
@@ -121,8 +182,16 @@ def route(
     oif: int | None,
     metric: int | None,
     table: int | None,
+    protocol: int = _RTPROT_BOOT,
+    scope: int | None = None,
+    type: int = _RTN_UNICAST,
 ) -> Any:
-    """An ``rtmsg`` filled the way ``ip route add|del`` fills it."""
+    """An ``rtmsg`` filled the way ``ip route add|del`` fills it.
+
+    Added: ``protocol`` (boot), ``type`` (unicast) and ``scope`` (None:
+    universe with a gateway, else link, as ``ip`` picks). Deleted: scope
+    nowhere (any), protocol and type unset (any) unless ``type`` is not unicast.
+    """
     msg = rtmsg()
     number = _RT_TABLE_MAIN if table is None else table
     msg["family"] = family
@@ -130,10 +199,14 @@ def route(
     msg["table"] = number if number < 256 else 0
     if delete:
         msg["scope"] = _RT_SCOPE_NOWHERE
+        if type != _RTN_UNICAST:
+            msg["type"] = type
     else:
-        msg["proto"] = _RTPROT_BOOT
-        msg["type"] = _RTN_UNICAST
-        msg["scope"] = _RT_SCOPE_UNIVERSE if gateway is not None else _RT_SCOPE_LINK
+        msg["proto"] = protocol
+        msg["type"] = type
+        if scope is None:
+            scope = _RT_SCOPE_UNIVERSE if gateway is not None else _RT_SCOPE_LINK
+        msg["scope"] = scope
     attrs: list[tuple[str, object]] = [("RTA_TABLE", number)]
     if dst is not None:
         attrs.append(("RTA_DST", dst))
@@ -154,12 +227,12 @@ def routes(family: int) -> Any:
     return msg
 
 
-def neighbour(index: int, ip: str, mac: str) -> Any:
-    """An ``ndmsg`` for a permanent neighbour entry."""
+def neighbour(index: int, ip: str, mac: str, *, state: int = _NUD_PERMANENT) -> Any:
+    """An ``ndmsg`` for a neighbour entry (permanent unless told)."""
     msg = ndmsg()
     msg["family"] = _family(ip)
     msg["ifindex"] = index
-    msg["state"] = _NUD_PERMANENT
+    msg["state"] = state
     msg["attrs"] = [("NDA_DST", ip), ("NDA_LLADDR", mac)]
     return msg
 
@@ -174,3 +247,9 @@ def netnsid(fd: int) -> Any:
     msg = nsidmsg()
     msg["attrs"] = [("NETNSA_FD", fd)]
     return msg
+
+
+def nsid_of(replies: Iterable[bytes]) -> object:
+    """The NETNSA_NSID of an RTM_GETNSID reply (None without one)."""
+    replies = list(replies)
+    return decode(nsidmsg, replies)[0].get_attr("NETNSA_NSID") if replies else None

@@ -8,7 +8,8 @@ the host's resolver, never overwrites one it did not write, and removes only
 a file that carries its marker. Also running a program in a namespace in
 the foreground (``ip netns exec``), and telling whether a name is the root
 namespace under another name.
-Does not own: namespace mechanics (``exec.netns``) or what lives inside.
+Does not own: namespace mechanics (``exec.netns``), namespace files or
+writing files (``exec.nsfs``, ``exec.files``), or what lives inside.
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ import contextlib
 import os
 from collections.abc import Callable, Sequence
 
-from vnetkit.errors import AlreadyExists, ConfigError, NotFound, OperationError, PermissionDenied
+from vnetkit.errors import AlreadyExists, ConfigError
+from vnetkit.exec import files, nsfs
 from vnetkit.exec import netns as _netns
 from vnetkit.exec.foreground import run_foreground
-from vnetkit.exec.runner import netns_path, validate_netns_name
+from vnetkit.exec.runner import validate_netns_name
 
 __all__ = ["ETC_NETNS", "Namespaces", "Spawn", "run_foreground"]
 
@@ -44,19 +46,6 @@ def _resolv_text(name: str) -> str:
     )
 
 
-def _same_namespace(path: str, others: Sequence[str]) -> bool:
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        return False
-    for other in others:
-        with contextlib.suppress(OSError):
-            ot = os.stat(other)
-            if (ot.st_dev, ot.st_ino) == (st.st_dev, st.st_ino):
-                return True
-    return False
-
-
 class Namespaces:
     """Named network namespaces and their ``/etc/netns/<name>/resolv.conf``.
 
@@ -78,7 +67,7 @@ class Namespaces:
 
     def is_root(self, name: str) -> bool:
         """True if ``name`` is the caller's own (or PID 1's) namespace under another name."""
-        return _same_namespace(netns_path(name), ("/proc/self/ns/net", "/proc/1/ns/net"))
+        return nsfs.is_root(validate_netns_name(name))
 
     def resolv_conf(self, name: str) -> str:
         """Path of the resolv.conf ``ip netns exec`` gives namespace ``name``."""
@@ -107,20 +96,8 @@ class Namespaces:
 
     def ensure_resolv_conf(self, name: str) -> bool:
         """Write vnetkit's resolv.conf for ``name`` unless one is there; True if written."""
-        path = self.resolv_conf(name)
-        action = f"write {path}"
-        try:
-            os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
-        except FileExistsError:
-            return False  # someone's own file (or ours): keep it
-        except PermissionError:
-            raise PermissionDenied(f"{action}: permission denied (run as root)") from None
-        except OSError as exc:
-            raise OperationError(f"{action}: {exc.strerror}") from None
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(_resolv_text(name))
-        return True
+        # One that is there is someone's own file (or ours): kept.
+        return files.create_new(self.resolv_conf(name), _resolv_text(name))
 
     def remove_resolv_conf(self, name: str) -> bool:
         """Remove the resolv.conf of ``name`` if vnetkit wrote it, then its directory if empty."""
@@ -147,6 +124,6 @@ class Namespaces:
         if not argv:
             raise ConfigError(f"run a program in network namespace {name!r}: no program given")
         if not self.exists(name):
-            raise NotFound(f"network namespace {name!r} does not exist")
+            raise nsfs.missing(name)
         self.ensure_resolv_conf(name)
         return self._spawn(("ip", "netns", "exec", name, *argv))

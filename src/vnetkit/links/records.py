@@ -1,81 +1,41 @@
-"""What a link *is* right now, read back from the kernel: ``Link``.
+"""What the kernel reports, read into model values: ``Link``, ``Address``, ``Route``, ``Neighbour``.
 
-Owns: turning an RTM_NEWLINK message into a plain value (kind, state, MTU,
-MAC, master, lower device, veth peer, addresses) and comparing a live link
-with a spec (for ``ensure``). Pure apart from reading the message object.
+Owns: turning a decoded RTM_NEWLINK, RTM_NEWADDR, RTM_NEWROUTE or
+RTM_NEWNEIGH message (``messages``) into the value ``vnetkit.model`` defines
+for it: kind-specific link details, numbers into ``ip``'s words, ifindexes
+into names. Pure apart from reading the message object. ``Link`` itself
+lives in ``vnetkit.model`` (re-exported here).
 """
 
 from __future__ import annotations
 
-import dataclasses
+import ipaddress
+import socket
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
-from vnetkit.links.specs import Bridge, Ipvlan, LinkSpec, Macvlan, Tuntap, Veth, Vlan, Vxlan
+from vnetkit.model.addresses import Address
+from vnetkit.model.names import (
+    ADDRESS_FLAGS,
+    NUD_STATES,
+    ROUTE_PROTOCOLS,
+    ROUTE_TYPES,
+    SCOPES,
+    flag_words,
+    word,
+)
+from vnetkit.model.neighbours import Neighbour
+from vnetkit.model.records import Link
+from vnetkit.model.routes import Route
 
-__all__ = ["Link", "link_from_message"]
-
-
-@dataclass(frozen=True, slots=True)
-class Link:
-    """One link as the kernel reports it.
-
-    ``link_index``/``link_netnsid`` point at the peer of a veth or the lower
-    device of a vlan/macvlan/ipvlan/vxlan (``link_netnsid`` set when it lives
-    in another namespace, as seen from this one).
-    """
-
-    index: int
-    name: str
-    kind: str
-    state: str
-    mtu: int
-    mac: str | None
-    master: str | None
-    alias: str | None
-    group: int
-    link_index: int | None
-    link_netnsid: int | None
-    info: Mapping[str, object]
-    addresses: tuple[str, ...] = ()
-
-    def with_addresses(self, addresses: tuple[str, ...]) -> Link:
-        """The same link with its addresses filled in."""
-        return dataclasses.replace(self, addresses=addresses)
-
-    def differences(self, spec: LinkSpec) -> list[str]:
-        """How this link differs from ``spec`` in what cannot be changed in place."""
-        problems = []
-        want_kind = spec.kind if not isinstance(spec, Tuntap) else "tun"
-        if self.kind != want_kind:
-            problems.append(f"kind is {self.kind or 'unknown'}, wanted {want_kind}")
-            return problems
-        checks: list[tuple[str, object, object]] = []
-        if isinstance(spec, Vlan):
-            checks.append(("VLAN id", self.info.get("vlan_id"), spec.id))
-        if isinstance(spec, Vxlan):
-            checks.append(("VNI", self.info.get("vxlan_id"), spec.vni))
-            checks.append(("destination port", self.info.get("vxlan_port"), spec.dstport))
-        if isinstance(spec, Macvlan):
-            checks.append(("mode", self.info.get("mode"), spec.mode))
-        if isinstance(spec, Tuntap):
-            checks.append(("mode", self.info.get("mode"), spec.mode))
-        if isinstance(spec, Ipvlan):
-            checks.append(("mode", self.info.get("mode"), spec.mode))
-        if isinstance(spec, Bridge):
-            checks.append(("vlan_filtering", bool(self.info.get("vlan_filtering")), spec.vlan_filtering))
-        if isinstance(spec, Veth) and spec.peer_netns is None:
-            checks.append(("peer", self.info.get("peer"), spec.peer))
-        if spec.mtu is not None:
-            checks.append(("MTU", self.mtu, spec.mtu))
-        if spec.mac is not None:
-            checks.append(("MAC", self.mac, spec.mac))
-        for what, have, want in checks:
-            if have is not None and have != want:
-                problems.append(f"{what} is {have}, wanted {want}")
-        return problems
-
+__all__ = [
+    "Link",
+    "address_from_message",
+    "address_text",
+    "link_from_message",
+    "neighbour_from_message",
+    "route_from_message",
+]
 
 _MACVLAN_MODES = {1: "private", 2: "vepa", 4: "bridge", 8: "passthru", 16: "source"}
 _IPVLAN_MODES = {0: "l2", 1: "l3", 2: "l3s"}
@@ -162,4 +122,67 @@ def link_from_message(msg: Any, names: Mapping[int, str]) -> Link:
         else None,
         link_netnsid=int(netnsid) if netnsid is not None else None,
         info=info,
+    )
+
+
+def address_text(msg: Any) -> str:
+    """``ADDRESS/PREFIX`` of an RTM_NEWADDR message (IFA_LOCAL, else IFA_ADDRESS): ``Link.addresses``."""
+    local = msg.get_attr("IFA_LOCAL") or msg.get_attr("IFA_ADDRESS")
+    return f"{local}/{msg['prefixlen']}"
+
+
+def address_from_message(msg: Any, names: Mapping[int, str]) -> Address:
+    """An ``Address`` from a pyroute2 RTM_NEWADDR message; ``names`` maps ifindex to name."""
+    index = int(msg["index"])
+    flags = msg.get_attr("IFA_FLAGS")
+    words = flag_words(ADDRESS_FLAGS, int(flags if flags is not None else msg["flags"]))
+    if msg["family"] == socket.AF_INET6:
+        words = tuple("temporary" if flag == "secondary" else flag for flag in words)
+    return Address(
+        ipaddress.ip_interface(address_text(msg)),
+        dev=names.get(index),
+        scope=word(SCOPES, int(msg["scope"])),
+        flags=frozenset(words),
+        index=index,
+    )
+
+
+def route_from_message(msg: Any, names: Mapping[int, str]) -> Route | None:
+    """A ``Route`` from a pyroute2 RTM_NEWROUTE message; None if it is not IPv4 or IPv6 (MPLS, ipmr...)."""
+    family = msg["family"]
+    if family not in (socket.AF_INET, socket.AF_INET6):
+        return None
+    dst = msg.get_attr("RTA_DST")
+    if dst:
+        network = ipaddress.ip_network(f"{dst}/{msg['dst_len']}", strict=False)
+    else:
+        network = ipaddress.ip_network("0.0.0.0/0" if family == socket.AF_INET else "::/0")
+    gateway = msg.get_attr("RTA_GATEWAY")
+    oif = int(msg.get_attr("RTA_OIF") or 0)
+    return Route(
+        network,
+        gateway=ipaddress.ip_address(gateway) if gateway else None,
+        dev=names.get(oif) if oif else None,
+        metric=int(msg.get_attr("RTA_PRIORITY") or 0),
+        table=int(msg.get_attr("RTA_TABLE") or msg["table"]),
+        protocol=word(ROUTE_PROTOCOLS, int(msg["proto"])),
+        scope=word(SCOPES, int(msg["scope"])),
+        type=word(ROUTE_TYPES, int(msg["type"])),
+        index=oif,
+    )
+
+
+def neighbour_from_message(msg: Any, names: Mapping[int, str]) -> Neighbour | None:
+    """A ``Neighbour`` from a pyroute2 RTM_NEWNEIGH message; None for one without an IP (a bridge's FDB)."""
+    dst = msg.get_attr("NDA_DST")
+    if not dst or msg["family"] not in (socket.AF_INET, socket.AF_INET6):
+        return None
+    index = int(msg["ifindex"])
+    lladdr = msg.get_attr("NDA_LLADDR")
+    return Neighbour(
+        ipaddress.ip_address(dst),
+        lladdr=str(lladdr) if lladdr else None,
+        dev=names.get(index),
+        state=frozenset(flag_words(NUD_STATES, int(msg["state"]))),
+        index=index,
     )

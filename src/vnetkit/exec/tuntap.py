@@ -1,8 +1,10 @@
 """Persistent tun/tap devices through /dev/net/tun (netlink cannot create them).
 
-Owns: the TUNSETIFF / TUNSETOWNER / TUNSETGROUP / TUNSETPERSIST ioctls. The
-device appears in the namespace of the calling thread, so callers run this
-on the target namespace's thread (``NetlinkBackend.in_namespace``).
+Owns: the TUNSETIFF / TUNSETOWNER / TUNSETGROUP / TUNSETPERSIST ioctls and
+what their failures mean. The device appears in the namespace of the
+calling thread, so callers run this on the target namespace's thread
+(``NetlinkBackend.in_namespace``). Does not own: configuring the device
+afterwards (``vnetkit.links``).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import struct
 
 from vnetkit.errors import AlreadyExists, PermissionDenied, UnsupportedError
 from vnetkit.exec.netlink import classify_netlink
-from vnetkit.links.specs import Tuntap
+from vnetkit.model.links import Tuntap
 
 __all__ = ["create"]
 
