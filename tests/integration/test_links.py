@@ -24,7 +24,15 @@ from typing import Any, TypeVar, cast
 import pytest
 
 from vnetkit.cli.render_links import route_as_dict
-from vnetkit.errors import AlreadyExists, ConfigError, InUse, NotFound, UnsupportedError, VnetkitError
+from vnetkit.errors import (
+    AlreadyExists,
+    ConfigError,
+    InUse,
+    NotFound,
+    PermissionDenied,
+    UnsupportedError,
+    VnetkitError,
+)
 from vnetkit.exec import default_runner
 from vnetkit.exec import netns as netns_mod
 from vnetkit.exec.netlink import NetlinkBackend, default_netlink
@@ -724,7 +732,11 @@ def test_sysctls_are_read_and_written_in_the_namespace_only(two: tuple[str, str]
     with pytest.raises(NotFound, match="nope0"):
         links.sysctl("net.ipv4.conf.nope0.rp_filter")
     with pytest.raises(ConfigError, match="banana"):
-        links.set_sysctl("net.ipv4.ip_forward", "banana")
+        links.set_sysctl("net.ipv4.ip_forward", "banana")  # refused by the kernel: bad input, exit 2
+    read_only = "net.ipv4.tcp_available_congestion_control"  # 0444: EACCES even for root
+    with pytest.raises(PermissionDenied, match="read-only"):
+        links.set_sysctl(read_only, "reno")
+    assert links.ensure_sysctl(read_only, links.sysctl(read_only)) is False
     links.delete("sy0")
     assert_gone(links, "sy0")
 

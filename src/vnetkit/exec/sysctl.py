@@ -12,7 +12,7 @@ Does not own: which namespace that is, or refusing the caller's own (``vnetkit.l
 
 from __future__ import annotations
 
-from vnetkit.errors import ConfigError, NotFound
+from vnetkit.errors import ConfigError, NotFound, PermissionDenied
 from vnetkit.exec.netlink import classify_netlink
 
 __all__ = ["path", "read", "write"]
@@ -34,6 +34,8 @@ def read(key: str, *, where: str) -> str:
             return handle.read().strip()
     except FileNotFoundError:
         raise NotFound(f"sysctl {key} does not exist in {where}") from None
+    except PermissionError:
+        raise PermissionDenied(f"read sysctl {key} in {where}: permission denied (run as root)") from None
     except OSError as exc:
         raise classify_netlink(exc, action=f"read sysctl {key} in {where}") from None
 
@@ -46,6 +48,10 @@ def write(key: str, value: str | int, *, where: str) -> None:
             handle.write(f"{value}\n")
     except FileNotFoundError:
         raise NotFound(f"sysctl {key} does not exist in {where}") from None
+    except PermissionError:
+        raise PermissionDenied(
+            f"set sysctl {key}={value} in {where}: permission denied (the key is read-only, or run as root)"
+        ) from None
     except OSError as exc:
-        # EINVAL and friends: the value is refused (ConfigError); EACCES/EPERM: PermissionDenied.
+        # EINVAL, ERANGE: the value is refused (ConfigError); others as netlink's.
         raise classify_netlink(exc, action=f"set sysctl {key}={value} in {where}") from None
