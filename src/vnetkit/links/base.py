@@ -2,15 +2,17 @@
 
 Owns: the namespace a client works in and how messages name it, sending a
 request or a dump through the ``NetlinkBackend`` (which classifies what the
-kernel refuses), the ifindex of a link name and the names of ifindexes, and
-the ``ADDRESS/PREFIX`` strings of links that ``Link.addresses`` holds.
+kernel refuses), running a function on the namespace's own thread, the
+ifindex of a link name and the names of ifindexes, and the
+``ADDRESS/PREFIX`` strings of links that ``Link.addresses`` holds.
 Does not own: the verbs (``linkops``, ``addrops``, ``routeops``,
 ``sysctlops``), sockets or namespaces (``vnetkit.exec``).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from vnetkit.errors import NotFound
 from vnetkit.exec.netlink import NLM_F_DUMP, NetlinkBackend, default_netlink
@@ -20,6 +22,8 @@ from vnetkit.links.records import address_text
 from vnetkit.model.names import check_ifname
 
 __all__ = ["ClientBase"]
+
+T = TypeVar("T")
 
 
 class ClientBase:
@@ -43,6 +47,10 @@ class ClientBase:
 
     def _send(self, action: str, msg: Any, msg_type: int, flags: int = 0) -> list[bytes]:
         return self._nl.exchange(self._netns, action, msg, msg_type, flags)
+
+    def _in_namespace(self, fn: Callable[[], T]) -> T:
+        """``fn()`` on a thread inside this namespace (``/dev/net/tun``, ``/proc/sys`` follow the thread)."""
+        return self._nl.in_namespace(self._netns, fn)
 
     def _dump(self, what: str, msg: Any, msg_type: int) -> list[bytes]:
         return self._send(f"list {what} of {self._here}", msg, msg_type, NLM_F_DUMP)

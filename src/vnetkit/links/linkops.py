@@ -148,7 +148,7 @@ class LinkOps(ClientBase):
         # /dev/net/tun makes the device in the namespace of the calling
         # thread: so this runs on the namespace's own thread.
         action = f"create {spec.mode} {self._where(spec.name)}"
-        self._nl.in_namespace(self._netns, lambda: tuntap.create(spec, action=action))
+        self._in_namespace(lambda: tuntap.create(spec, action=action))
         try:
             common = self._common(spec)
             if common:

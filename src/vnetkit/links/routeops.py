@@ -46,6 +46,16 @@ def _route(
     return route
 
 
+def _routes(found: list[Any], *, names: dict[int, str]) -> list[Route]:
+    """The IPv4 and IPv6 routes among decoded replies (``dev`` from ``names``; ``index`` always set)."""
+    out = []
+    for msg in found:
+        route = route_from_message(msg, names)
+        if route is not None:
+            out.append(route)
+    return out
+
+
 def _describe(gateway: object, dev: object) -> str:
     return " ".join(
         part for part in (f"via {gateway}" if gateway else "", f"dev {dev}" if dev else "") if part
@@ -120,7 +130,7 @@ class RouteOps(ClientBase):
         want = _route(dst, via=via, dev=dev, metric=metric, table=table)
         oif = self.index(want.dev) if want.dev is not None else None
         family = socket.AF_INET if want.dst.version == 4 else socket.AF_INET6
-        for have in self._routes(family, names={}):
+        for have in _routes(self._route_messages(family), names={}):  # by ifindex: no names needed
             if (have.dst, have.table, have.metric) != (want.dst, want.table, want.metric):
                 continue
             if (want.gateway is None or have.gateway == want.gateway) and (oif is None or have.index == oif):
@@ -138,21 +148,10 @@ class RouteOps(ClientBase):
         """The routes of ``family`` (``socket.AF_INET``, ``AF_INET6``; 0: both) in ``table`` (None: all)."""
         found = self._route_messages(family)
         names = self._names() if found else {}
-        routes = self._routes(family, names=names, found=found)
-        return [route for route in routes if table is None or route.table == table]
+        return [route for route in _routes(found, names=names) if table is None or route.table == table]
 
     def _route_messages(self, family: int) -> list[Any]:
         return messages.decode_routes(self._dump("routes", messages.routes(family), messages.RTM_GETROUTE))
-
-    def _routes(self, family: int, *, names: dict[int, str], found: list[Any] | None = None) -> list[Route]:
-        """IPv4 and IPv6 routes (``dev`` from ``names``; ``index`` always set)."""
-        messages_ = self._route_messages(family) if found is None else found
-        out = []
-        for msg in messages_:
-            route = route_from_message(msg, names)
-            if route is not None:
-                out.append(route)
-        return out
 
     def add_neighbour(self, name: str, ip: str, mac: str) -> None:
         """Add a permanent neighbour (ARP/NDP) entry."""

@@ -22,7 +22,7 @@ class SysctlOps(ClientBase):
         """Read a ``net.*`` sysctl of this namespace."""
         _sysctl.path(key)  # bad input is refused before any thread is asked
         where = self._here
-        return self._nl.in_namespace(self._netns, lambda: _sysctl.read(key, where=where))
+        return self._in_namespace(lambda: _sysctl.read(key, where=where))
 
     def ensure_sysctl(self, key: str, value: str | int) -> bool:
         """Write a ``net.*`` sysctl of this namespace unless it already reads ``value``; True if written."""
@@ -39,4 +39,4 @@ class SysctlOps(ClientBase):
             )
         _sysctl.path(key)
         where = self._netns
-        self._nl.in_namespace(self._netns, lambda: _sysctl.write(key, value, where=where))
+        self._in_namespace(lambda: _sysctl.write(key, value, where=where))
