@@ -1,8 +1,9 @@
 """What every part of ``Links`` stands on: one namespace, one door to netlink, names and ifindexes.
 
 Owns: the namespace a client works in and how messages name it, sending a
-request or a dump through the ``NetlinkBackend`` (which classifies what the
-kernel refuses), running a function on the namespace's own thread, the
+request or a dump through a ``Netlink`` (the host's backend, or one given,
+such as ``FakeNetlink``; it classifies what the kernel refuses), running a
+function on the namespace's own thread (the host's runner), the
 ifindex of a link name and the names of ifindexes, and the
 ``ADDRESS/PREFIX`` strings of links that ``Link.addresses`` holds.
 Does not own: the verbs (``linkops``, ``addrops``, ``routeops``,
@@ -15,7 +16,8 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from vnetkit.errors import NotFound
-from vnetkit.exec.netlink import NLM_F_DUMP, NetlinkBackend, default_netlink
+from vnetkit.exec.host import Host, default_host
+from vnetkit.exec.netlink import NLM_F_DUMP, Netlink
 from vnetkit.exec.runner import validate_netns_name
 from vnetkit.links import messages
 from vnetkit.links.records import address_text
@@ -27,11 +29,15 @@ T = TypeVar("T")
 
 
 class ClientBase:
-    """One namespace (``netns=None``: the caller's) and the backend that reaches it."""
+    """One namespace (``netns=None``: the caller's), the host whose threads and sockets reach it,
+    and the netlink backend (the host's unless one is given)."""
 
-    def __init__(self, netns: str | None = None, *, backend: NetlinkBackend | None = None) -> None:
+    def __init__(
+        self, netns: str | None = None, *, backend: Netlink | None = None, host: Host | None = None
+    ) -> None:
         self._netns = validate_netns_name(netns) if netns is not None else None
-        self._nl = backend if backend is not None else default_netlink()
+        self._host = host if host is not None else default_host()
+        self._nl: Netlink = backend if backend is not None else self._host.netlink
 
     @property
     def netns(self) -> str | None:
@@ -50,7 +56,7 @@ class ClientBase:
 
     def _in_namespace(self, fn: Callable[[], T]) -> T:
         """``fn()`` on a thread inside this namespace (``/dev/net/tun``, ``/proc/sys`` follow the thread)."""
-        return self._nl.in_namespace(self._netns, fn)
+        return fn() if self._netns is None else self._host.runner.call_in(self._netns, fn)
 
     def _dump(self, what: str, msg: Any, msg_type: int) -> list[bytes]:
         return self._send(f"list {what} of {self._here}", msg, msg_type, NLM_F_DUMP)

@@ -1,7 +1,7 @@
 """One snapshot of every link in every namespace, with each veth's far end found: ``inventory``.
 
 Owns: reading the root namespace and the named ones (through ``Links`` and
-the ``NetlinkBackend``), turning the ids the kernel gives other namespaces
+the host's ``Netlink`` backend), turning the ids the kernel gives other namespaces
 (``IFLA_LINK_NETNSID``, as seen *from* the link's namespace) back into
 namespace names, and the pure assembly of what was read into an
 ``Inventory``: each link with its namespace, its veth peer or its lower
@@ -26,8 +26,9 @@ from dataclasses import dataclass
 from vnetkit.errors import NotFound
 from vnetkit.exec import netns as _netns
 from vnetkit.exec import nsfs
-from vnetkit.exec.netlink import NetlinkBackend
-from vnetkit.exec.runner import SystemRunner, validate_netns_name
+from vnetkit.exec.host import Host
+from vnetkit.exec.netlink import Netlink
+from vnetkit.exec.runner import validate_netns_name
 from vnetkit.links import messages
 from vnetkit.links.client import Links
 from vnetkit.model.records import Link
@@ -294,7 +295,7 @@ class _Candidates:
 
 
 def _resolve_ids(
-    backend: NetlinkBackend, view: Netns, wanted: set[int], candidates: _Candidates
+    backend: Netlink, view: Netns, wanted: set[int], candidates: _Candidates
 ) -> dict[int, Netns]:
     """Which namespace each id in ``wanted`` stands for, as ``view`` numbers them."""
     found: dict[int, Netns] = {}
@@ -314,12 +315,12 @@ def _resolve_ids(
     return found
 
 
-def _nsid_of(backend: NetlinkBackend, view: Netns, fd: int, *, action: str) -> object:
+def _nsid_of(backend: Netlink, view: Netns, fd: int, *, action: str) -> object:
     """The id ``view`` gives the namespace behind ``fd`` (RTM_GETNSID: looks up, never allocates)."""
     return messages.nsid_of(backend.exchange(view, action, messages.netnsid(fd), messages.RTM_GETNSID, 0))
 
 
-def _read(backend: NetlinkBackend, netns: Netns) -> list[Link]:
+def _read(backend: Netlink, netns: Netns) -> list[Link]:
     return Links(netns, backend=backend).list()
 
 
@@ -349,19 +350,28 @@ def inventory(
     *,
     namespaces: Iterable[str] | None = None,
     include_root: bool = True,
-    backend: NetlinkBackend | None = None,
+    backend: Netlink | None = None,
+    host: Host | None = None,
 ) -> Inventory:
     """Read every link of the root namespace and of ``namespaces`` (default: all named ones).
 
     Veth peers and lower devices are located in whatever namespace they
-    live, read or not. Only reads. Without ``backend`` a private one is used
-    and closed before returning, so no socket or thread is left pinning a
-    namespace someone else may be about to delete. A namespace named in
+    live, read or not. Only reads. With ``host`` its backend is used (and
+    kept); with ``backend``, that one; with neither, a private host whose
+    sockets and threads are closed before returning, so none is left pinning
+    a namespace someone else may be about to delete. A namespace named in
     ``namespaces`` that does not exist is ``NotFound``; one that vanishes
     while all are being read is left out.
     """
-    runner = SystemRunner() if backend is None else None
-    nl = NetlinkBackend(runner) if backend is None else backend
+    private: Host | None = None
+    nl: Netlink
+    if backend is not None:
+        nl = backend
+    elif host is not None:
+        nl = host.netlink
+    else:
+        private = Host()
+        nl = private.netlink
     views, explicit = _views(namespaces, include_root)
     candidates = _Candidates(_netns.list_names())
     try:
@@ -378,21 +388,19 @@ def inventory(
                     raise
                 continue
             finally:
-                if runner is not None and view is not None:
+                if private is not None and view is not None:
                     # Done with it: one namespace entered at a time, however many there are.
-                    nl.release(view)
-                    runner.release(view)
+                    private.release(view)
             links[view] = group
         elsewhere = _read_elsewhere(nl, links, netnsids)
     finally:
-        if runner is not None:
-            nl.close()
-            runner.close()
+        if private is not None:
+            private.close()
     return assemble(links, netnsids=netnsids, elsewhere=elsewhere)
 
 
 def _read_elsewhere(
-    backend: NetlinkBackend,
+    backend: Netlink,
     links: Mapping[Netns, Sequence[Link]],
     netnsids: Mapping[Netns, Mapping[int, Netns]],
 ) -> dict[tuple[Netns, int], str]:

@@ -43,7 +43,6 @@ _ALTERNATIVES = {
     "macvtap": "macvtap devices; use a tap device on a bridge instead",
     "vxlan": "vxlan devices; use one bridge per segment instead",
 }
-_UNSUPPORTED: dict[str, str] = {}  # detected once per process (moves to the Host's probes)
 
 
 class LinkOps(ClientBase):
@@ -85,8 +84,9 @@ class LinkOps(ClientBase):
 
     def _create(self, spec: LinkSpec, request: Any) -> None:
         kind = "vlan_filtering" if isinstance(spec, Bridge) and spec.vlan_filtering else spec.kind
-        if kind in _UNSUPPORTED:
-            raise UnsupportedError(f"create {spec.kind} {self._where(spec.name)}: {_UNSUPPORTED[kind]}")
+        unsupported = self._unsupported()
+        if kind in unsupported:
+            raise UnsupportedError(f"create {spec.kind} {self._where(spec.name)}: {unsupported[kind]}")
         try:
             self._send(f"create {spec.kind} {self._where(spec.name)}", request, messages.RTM_NEWLINK, _CREATE)
         except InUse as exc:
@@ -100,12 +100,17 @@ class LinkOps(ClientBase):
             ) from None
         except UnsupportedError:
             if kind in _ALTERNATIVES:
-                # Detected once per process: later requests fail fast with the same advice.
-                _UNSUPPORTED[kind] = f"this kernel lacks {_ALTERNATIVES[kind]}"
+                # Detected once per host: later requests fail fast with the same advice.
+                unsupported[kind] = f"this kernel lacks {_ALTERNATIVES[kind]}"
                 raise UnsupportedError(
-                    f"create {spec.kind} {self._where(spec.name)}: {_UNSUPPORTED[kind]}"
+                    f"create {spec.kind} {self._where(spec.name)}: {unsupported[kind]}"
                 ) from None
             raise
+
+    def _unsupported(self) -> dict[str, str]:
+        """The link kinds this kernel lacks, with the advice (probed on first use, kept by the host)."""
+        found: dict[str, str] = self._host.cache("link kinds this kernel lacks", dict)
+        return found
 
     def _master_of(self, name: str) -> str | None:
         """The master of link ``name``; None if it has none or is gone."""
