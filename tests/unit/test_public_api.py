@@ -102,6 +102,8 @@ EXPECTED = {
         "InventoryLink",
         "Ipvlan",
         "Link",
+        "LinkAction",
+        "LinkPlan",
         "LinkSpec",
         "Links",
         "Macvlan",
@@ -114,7 +116,9 @@ EXPECTED = {
         "Veth",
         "Vlan",
         "Vxlan",
+        "execute",
         "inventory",
+        "plan_links",
     ],
     "vnetkit.exec": ["Completed", "FakeRunner", "Runner", "SystemRunner", "default_runner"],
 }

@@ -10,6 +10,7 @@ kind; ``inventory`` looks across all namespaces at once. The values
 from vnetkit.links.client import Links
 from vnetkit.links.inventory import Inventory, InventoryLink, Ref, inventory
 from vnetkit.links.namespaces import Namespaces
+from vnetkit.links.plan import LinkAction, LinkPlan, execute, plan_links
 from vnetkit.model.addresses import Address
 from vnetkit.model.links import Bridge, Ifb, Ipvlan, LinkSpec, Macvlan, Macvtap, Tuntap, Veth, Vlan, Vxlan
 from vnetkit.model.neighbours import Neighbour
@@ -24,6 +25,8 @@ __all__ = [
     "InventoryLink",
     "Ipvlan",
     "Link",
+    "LinkAction",
+    "LinkPlan",
     "LinkSpec",
     "Links",
     "Macvlan",
@@ -36,5 +39,7 @@ __all__ = [
     "Veth",
     "Vlan",
     "Vxlan",
+    "execute",
     "inventory",
+    "plan_links",
 ]

@@ -39,6 +39,7 @@ __all__ = [
 
 _MACVLAN_MODES = {1: "private", 2: "vepa", 4: "bridge", 8: "passthru", 16: "source"}
 _IPVLAN_MODES = {0: "l2", 1: "l3", 2: "l3s"}
+_IFF_UP = 0x1
 
 
 def _info(kind: str, data: Any) -> dict[str, object]:  # noqa: PLR0911 - one return per kind
@@ -122,6 +123,7 @@ def link_from_message(msg: Any, names: Mapping[int, str]) -> Link:
         else None,
         link_netnsid=int(netnsid) if netnsid is not None else None,
         info=info,
+        up=bool(int(msg["flags"]) & _IFF_UP),
     )
 
 

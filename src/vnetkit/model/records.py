@@ -44,6 +44,7 @@ class Link:
     link_netnsid: int | None
     info: Mapping[str, object] = field(hash=False)
     addresses: tuple[str, ...] = ()
+    up: bool | None = None  # administratively up (IFF_UP); None when not read
 
     @property
     def interfaces(self) -> tuple[ipaddress.IPv4Interface | ipaddress.IPv6Interface, ...]:
