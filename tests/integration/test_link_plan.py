@@ -8,7 +8,7 @@ import pytest
 
 from vnetkit.errors import ApplyError
 from vnetkit.exec.host import Host
-from vnetkit.links import Bridge, Link, LinkSpec, Links, Macvlan, Veth, Vxlan, execute, plan_links
+from vnetkit.links import Bridge, Link, Links, LinkSpec, Veth, Vxlan, execute, plan_links
 
 pytestmark = pytest.mark.integration
 

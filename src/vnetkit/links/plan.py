@@ -17,7 +17,7 @@ import contextlib
 import dataclasses
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
 from vnetkit.errors import ApplyError, NotFound, VnetkitError
 from vnetkit.exec.host import Host
@@ -28,6 +28,7 @@ from vnetkit.model.records import Link
 __all__ = ["LinkAction", "LinkPlan", "execute", "plan_links"]
 
 Netns = str | None
+K = TypeVar("K", bound=str | None)  # the namespaces' keys: names, or None for the caller's
 Verb = Literal["create", "delete", "set"]
 # A change in place: (setting, new value, value before); None for master/alias is "none".
 Change = tuple[str, object, object]
@@ -121,10 +122,10 @@ def _changes(record: Link, spec: LinkSpec) -> tuple[Change, ...]:
 
 
 def plan_links(
-    desired: Mapping[Netns, Iterable[LinkSpec]],
-    observed: Mapping[Netns, Iterable[Link]],
+    desired: Mapping[K, Iterable[LinkSpec]],
+    observed: Mapping[K, Iterable[Link]],
     *,
-    owned: Callable[[Netns, Link], bool] | None = None,
+    owned: Callable[[K, Link], bool] | None = None,
 ) -> LinkPlan:
     """The actions that turn ``observed`` into ``desired``, namespace by namespace; pure.
 
@@ -137,10 +138,10 @@ def plan_links(
     then creates in dependency order (a master, a lower device or a bridge's
     port before what needs it), then changes in place.
     """
-    have: dict[tuple[Netns, str], Link] = {
+    have: dict[tuple[K, str], Link] = {
         (netns, link.name): link for netns, links in observed.items() for link in links
     }
-    wanted: dict[tuple[Netns, str], LinkSpec] = {}
+    wanted: dict[tuple[K, str], LinkSpec] = {}
     implied: set[tuple[Netns, str]] = set()
     for netns, specs in desired.items():
         for spec in specs:
@@ -171,7 +172,7 @@ def plan_links(
     return LinkPlan((*_deletes_in_order(deletes, have), *_creates_in_order(creates), *sets))
 
 
-def _deletes_in_order(deletes: list[LinkAction], have: Mapping[tuple[Netns, str], Link]) -> list[LinkAction]:
+def _deletes_in_order(deletes: list[LinkAction], have: Mapping[tuple[Any, str], Link]) -> list[LinkAction]:
     """Upper devices (and bridge ports) before what they sit on."""
 
     def rank(action: LinkAction) -> int:
