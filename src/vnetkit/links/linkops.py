@@ -141,7 +141,7 @@ class LinkOps(ClientBase):
         if isinstance(spec, Veth) and spec.peer_up:
             # The peer lives in peer_netns, or beside the link when none is given.
             peer_ns = spec.peer_netns if spec.peer_netns is not None else self._netns
-            LinkOps(peer_ns, backend=self._nl).set_up(spec.peer)
+            LinkOps(peer_ns, backend=self._nl, host=self._host).set_up(spec.peer)
         if spec.up and isinstance(spec, Tuntap):  # made by ioctl, not by a request that set IFF_UP
             self.set_up(spec.name)
 
