@@ -29,8 +29,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from vnetkit.errors import NotFound, OperationError, PermissionDenied
-from vnetkit.exec import _linux
+from vnetkit.errors import OperationError, PermissionDenied
+from vnetkit.exec import _linux, nsfs
 from vnetkit.exec.runner import netns_path
 
 __all__ = [
@@ -154,7 +154,7 @@ class FileJournals:
         try:
             st = os.stat(path)
         except FileNotFoundError:
-            raise NotFound(f"network namespace {netns!r} does not exist") from None
+            raise nsfs.missing(netns) from None
         return Namespace(netns, st.st_dev, st.st_ino)
 
     def cookie(self, netns: str | None) -> int | None:
@@ -163,7 +163,7 @@ class FileJournals:
         try:
             fd = os.open(netns_path(netns), os.O_RDONLY | os.O_CLOEXEC)
         except FileNotFoundError:
-            raise NotFound(f"network namespace {netns!r} does not exist") from None
+            raise nsfs.missing(netns) from None
         got: list[int | OSError | None] = []
 
         def inside() -> None:  # a short-lived thread enters the namespace; the caller stays put

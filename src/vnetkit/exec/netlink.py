@@ -39,6 +39,7 @@ from vnetkit.errors import (
     UnsupportedError,
     VnetkitError,
 )
+from vnetkit.exec import nsfs
 from vnetkit.exec.runner import SystemRunner, default_runner, netns_path
 
 __all__ = [
@@ -259,7 +260,7 @@ class NetlinkBackend:
                 inode = os.stat(netns_path(netns)).st_ino
             except FileNotFoundError:
                 self.release(netns)
-                raise NotFound(f"network namespace {netns!r} does not exist") from None
+                raise nsfs.missing(netns) from None
         with self._guard:
             cached = self._channels.get(netns)
             if cached is not None and cached.inode == inode:
