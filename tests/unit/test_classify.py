@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from vnetkit.errors import (
@@ -187,3 +189,70 @@ def test_known_text_wins_over_exit_status() -> None:
 )
 def test_first_error_line(stderr: str, line: str) -> None:
     assert first_error_line(stderr) == line
+
+
+# -- iptables-restore: the action names what the failed input line came from ------------------------
+
+RESTORE_ARGV = ("iptables-nft-restore", "--wait", "--noflush")
+NFT_RESTORE_NO_CHAIN = "iptables-nft-restore: line 7 failed: No chain/target/match by that name.\n"
+LEGACY_RESTORE_BAD_TARGET = (
+    "iptables-restore v1.8.9 (legacy): Couldn't load target `VNK-NOPE':No such file or directory\n"
+    "\n"
+    "Error occurred at line: 4\n"
+    "Try `iptables-restore -h' or 'iptables-restore --help' for more information.\n"
+)
+
+
+def at_line(seen: list[int]) -> Callable[[int], str]:
+    def action(line: int) -> str:
+        seen.append(line)
+        return f"iptables-nft-restore: apply transaction at line {line}"
+
+    return action
+
+
+def test_restore_action_gets_the_failed_line_and_the_reason_loses_restores_prefix() -> None:
+    seen: list[int] = []
+    err = classify_iptables(Completed(RESTORE_ARGV, 1, "", NFT_RESTORE_NO_CHAIN), action=at_line(seen))
+    assert seen == [7]
+    assert type(err) is NotFound
+    assert (
+        str(err) == "iptables-nft-restore: apply transaction at line 7: No chain/target/match by that name."
+    )
+    assert err.stderr == NFT_RESTORE_NO_CHAIN
+
+
+def test_restore_line_after_a_reason_of_its_own() -> None:
+    seen: list[int] = []
+    err = classify_iptables(Completed(RESTORE_ARGV, 2, "", LEGACY_RESTORE_BAD_TARGET), action=at_line(seen))
+    assert seen == [4]
+    assert type(err) is RuleError
+    assert str(err).endswith(
+        ": iptables-restore v1.8.9 (legacy): Couldn't load target `VNK-NOPE':No such file or directory"
+    )
+
+
+@pytest.mark.parametrize(
+    ("stderr", "reason"),
+    [
+        ("iptables-nft-restore: line 3 failed\n", "iptables-restore gave no reason, only the line"),
+        ("", "exit status 4"),
+    ],
+)
+def test_restore_without_a_reason(stderr: str, reason: str) -> None:
+    err = classify_iptables(Completed(RESTORE_ARGV, 4, "", stderr), action=lambda line: f"restore at {line}")
+    assert type(err) is CommandError
+    assert str(err) == f"restore at {3 if stderr else 0}: {reason}"
+
+
+def test_restore_refusals_keep_their_class_message() -> None:
+    err = classify_iptables(
+        Completed(RESTORE_ARGV, 4, "", NFT_NOT_ROOT), action=lambda line: "restore tables filter"
+    )
+    assert str(err) == "restore tables filter: permission denied; CAP_NET_ADMIN is needed (run as root)"
+
+
+def test_a_text_action_reads_no_line() -> None:
+    # Only a restore's action is a function; text keeps the whole first error line.
+    err = classify_iptables(Completed(RESTORE_ARGV, 1, "", NFT_RESTORE_NO_CHAIN), action="restore tables nat")
+    assert str(err) == f"restore tables nat: {NFT_RESTORE_NO_CHAIN.strip()}"

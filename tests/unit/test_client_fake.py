@@ -27,6 +27,8 @@ from vnetkit.errors import (
 from vnetkit.exec import Completed, FakeRunner
 from vnetkit.exec.runner import Input
 from vnetkit.iptables import BUILTIN_CHAINS, TABLES, IPTables, Stat
+from vnetkit.iptables.savefile import parse_save, render_save
+from vnetkit.iptables.transaction import Transaction
 
 NFT_189 = "iptables v1.8.9 (nf_tables)\n"
 LEGACY_189 = "iptables v1.8.9 (legacy)\n"
@@ -749,3 +751,83 @@ def test_rule_errors_name_the_choices() -> None:
     with pytest.raises(RuleError) as target:
         ipt.change_policy("filter", "INPUT", "REJECT")
     assert target.value.choices == ("ACCEPT", "DROP")
+
+
+# -- save and restore go through the same funnel ------------------------------------------------------
+
+SAVED = (
+    "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n-A INPUT -j DROP\nCOMMIT\n"
+)
+
+
+def test_save_runs_the_save_program_without_wait_flags_in_the_namespace() -> None:
+    ipt, fake = make(netns="lab", timeout=3)
+    fake.respond(("iptables-nft-save",), stdout=SAVED)
+    assert [table.name for table in ipt.save().tables] == ["filter"]
+    ipt.save(counters=True, table="nat")
+    assert fake.calls[1:] == [
+        (("iptables-nft-save",), "lab", None),
+        (("iptables-nft-save", "-c", "-t", "nat"), "lab", None),
+    ]
+
+
+def test_save_of_an_unknown_table_runs_nothing() -> None:
+    ipt, fake = make()
+    with pytest.raises(RuleError, match="unknown table"):
+        ipt.save(table="bogus")
+    assert argvs(fake) == []
+
+
+def test_a_failed_save_names_the_program_and_the_table() -> None:
+    ipt, fake = make()
+    fake.respond(("iptables-nft-save",), returncode=1, stderr=LEGACY_NO_TABLE)
+    with pytest.raises(UnsupportedError) as info:
+        ipt.save(table="security")
+    assert str(info.value).startswith("iptables-nft-save: save table security: ")
+
+
+def test_restore_adds_the_wait_flags_and_sends_the_rendered_ruleset() -> None:
+    ipt, fake = make(netns="lab", timeout=3)
+    ruleset = parse_save(SAVED)
+    ipt.restore(ruleset, flush=False, counters=True)
+    assert fake.calls[1:] == [
+        (("iptables-nft-restore", "--wait", "3", "-c", "--noflush"), "lab", render_save(ruleset))
+    ]
+
+
+def test_a_failed_restore_names_the_tables_and_the_line() -> None:
+    ipt, fake = make()
+    fake.respond(
+        ("iptables-nft-restore",), returncode=1, stderr="iptables-nft-restore: line 5 failed: Bad rule.\n"
+    )
+    with pytest.raises(CommandError) as info:
+        ipt.restore(parse_save(SAVED))
+    assert str(info.value) == "iptables-nft-restore: restore tables filter (line 5 of the input): Bad rule."
+
+
+def test_a_failed_transaction_names_the_call_behind_the_line() -> None:
+    ipt, fake = make(netns="lab")
+    fake.respond(
+        ("iptables-nft-restore",),
+        returncode=2,
+        stderr="iptables-nft-restore: line 3 failed: Chain 'NOPE' does not exist\n",
+    )
+    tx = Transaction()
+    tx.append("filter", "INPUT", "-j", "ACCEPT")
+    tx.append("filter", "INPUT", "-j", "NOPE")
+    with pytest.raises(RuleError) as info:
+        ipt.apply(tx)
+    assert str(info.value) == (
+        "iptables-nft-restore: apply transaction at append('filter', 'INPUT', '-j', 'NOPE'): "
+        "Chain 'NOPE' does not exist"
+    )
+    assert info.value.argv == ("iptables-nft-restore", "--wait", "--noflush")
+    assert fake.calls[-1][1:] == ("lab", "*filter\n-A INPUT -j ACCEPT\n-A INPUT -j NOPE\nCOMMIT\n")
+
+
+def test_a_transaction_without_the_restore_program_raises_missing_tool_as_it_is() -> None:
+    runner = VanishingBinaryRunner()
+    runner.respond(("--version",), stdout=NFT_189)
+    ipt = IPTables(backend="nft", runner=runner)
+    with pytest.raises(MissingTool, match="iptables-nft-restore: command not found"), ipt.transaction() as tx:
+        tx.append("filter", "INPUT", "-j", "ACCEPT")

@@ -9,6 +9,9 @@ Does not own: running anything.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+
 from vnetkit.errors import (
     AlreadyExists,
     CommandError,
@@ -60,9 +63,32 @@ def first_error_line(stderr: str) -> str:
     return ""
 
 
-def classify_iptables(done: Completed, *, action: str) -> VnetkitError:
-    """Return the error to raise for a failed iptables run; ``action`` says what was tried."""
-    reason = first_error_line(done.stderr) or f"exit status {done.returncode}"
+# iptables-restore names the input line it failed at: "iptables-nft-restore: line 5 failed: <reason>",
+# or after a reason of its own, "Error occurred at line: 5".
+_FAILED_LINE = re.compile(r"line:? (\d+)")
+_LINE_PREFIX = re.compile(r"^\S+: line \d+ failed:?\s*")
+
+
+def _restore_failed_line(stderr: str) -> int:
+    """The 1-based input line a failed iptables-restore names in ``stderr``; 0 when it names none."""
+    m = _FAILED_LINE.search(stderr)
+    return int(m.group(1)) if m else 0
+
+
+def classify_iptables(done: Completed, *, action: str | Callable[[int], str]) -> VnetkitError:
+    """Return the error to raise for a failed iptables run; ``action`` says what was tried.
+
+    For an iptables-restore run ``action`` may be a function of the input line
+    the failure names (0 when it names none), to name
+    what that line came from; the reason then leaves out restore's own
+    "<program>: line N failed:" prefix.
+    """
+    reason = first_error_line(done.stderr)
+    if not isinstance(action, str):
+        action = action(_restore_failed_line(done.stderr))
+        if reason:
+            reason = _LINE_PREFIX.sub("", reason) or "iptables-restore gave no reason, only the line"
+    reason = reason or f"exit status {done.returncode}"
     if "is incompatible, use 'nft' tool" in reason:
         # iptables-nft's wording for a chain that does not exist
         reason = "the chain does not exist"

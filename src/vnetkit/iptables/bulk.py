@@ -9,18 +9,16 @@ Does not own: the text formats (``savefile``, ``transaction``) or the verbs.
 
 from __future__ import annotations
 
-import re
 from abc import abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Literal
 
 from vnetkit.errors import ApplyError, OperationError, VnetkitError
-from vnetkit.exec.classify import classify_iptables, first_error_line
 from vnetkit.exec.host import Host
 from vnetkit.exec.journals import FileJournals, Journals, MemoryJournals
 from vnetkit.exec.resolver import HostResolver
-from vnetkit.exec.runner import Completed, Runner, SystemRunner
+from vnetkit.exec.runner import Completed, Input, Runner, SystemRunner
 from vnetkit.iptables.fallback import FallbackCanonical
 from vnetkit.iptables.journal import Journal, Recovery, begin, finish, pending, recover_pending, undo
 from vnetkit.iptables.names import check_table
@@ -32,13 +30,13 @@ from vnetkit.model import Ruleset
 
 __all__ = ["BulkOps"]
 
-_FAILED_LINE = re.compile(r"line:? (\d+)")
-# "iptables-nft-restore: line 5 failed: <reason>" -> "<reason>"
-_LINE_PREFIX = re.compile(r"^\S+: line \d+ failed:?\s*")
+Tool = Literal["", "-save", "-restore"]  # which program of the backend: iptables, -save or -restore
+# What a call tried, for its error: text, or (a restore) a function of the input line that failed.
+Action = str | Callable[[int], str]
 
 
 class BulkOps:
-    """Mixed into ``IPTables``; relies on its runner, namespace, binary and wait flags."""
+    """Mixed into ``IPTables``; relies on its funnel (``_call``), runner, namespace and binary."""
 
     _runner: Runner
     _host: Host
@@ -58,12 +56,9 @@ class BulkOps:
     @abstractmethod
     def backend(self) -> Literal["nft", "legacy"]: ...
 
-    def _tool(self, suffix: str, action: str, *args: str, input: str | None = None) -> Completed:
-        """Run ``<binary>-save``/``-restore`` in the client's namespace; raise on failure."""
-        done = self._runner.run((f"{self._binary}-{suffix}", *args), netns=self._netns, input=input)
-        if done.returncode != 0:
-            raise classify_iptables(done, action=f"{self._binary}-{suffix}: {action}")
-        return done
+    @abstractmethod
+    def _call(self, action: Action, *args: str, tool: Tool = "", input: Input = None) -> Completed:
+        """The client's funnel: run ``<binary><tool>`` with ``args``; raise the classified failure."""
 
     def save(self, *, counters: bool = False, table: str | None = None) -> Ruleset:
         """The live ruleset (one table, or all), as ``iptables-save`` prints it."""
@@ -72,8 +67,10 @@ class BulkOps:
     def _save_text(self, *, counters: bool = False, table: str | None = None) -> str:
         args: tuple[str, ...] = ("-c",) if counters else ()
         if table is not None:
-            args += ("-t", check_table(table))
-        return self._tool("save", f"save {'table ' + table if table else 'the ruleset'}", *args).stdout
+            check_table(table)
+            args += ("-t", table)
+        action = f"save table {table}" if table is not None else "save the ruleset"
+        return self._call(action, *args, tool="-save").stdout
 
     def snapshot(self, *, table: str | None = None) -> Snapshot:
         """One ``iptables-save`` indexed for many ``exists`` questions (see :class:`Snapshot`).
@@ -90,9 +87,13 @@ class BulkOps:
         ``counters=True`` sets the rule and policy counters from the ruleset.
         """
         self._recover_if_pending()
-        args = tuple(self._wait) + (("-c",) if counters else ()) + (() if flush else ("--noflush",))
+        args = (("-c",) if counters else ()) + (() if flush else ("--noflush",))
         names = ", ".join(table.name for table in ruleset.tables) or "nothing"
-        self._tool("restore", f"restore tables {names}", *args, input=render_save(ruleset))
+
+        def action(line: int) -> str:
+            return f"restore tables {names}" + (f" (line {line} of the input)" if line else "")
+
+        self._call(action, *args, tool="-restore", input=render_save(ruleset))
 
     @contextmanager
     def transaction(self, *, test: bool = False) -> Iterator[Transaction]:
@@ -173,7 +174,7 @@ class BulkOps:
         with self._runner.lock(self._netns):
             self._recover_locked()  # a transaction a dead process left half-applied goes first
             # One iptables-save; the diff works on its lines (no full parse).
-            text = self._tool("save", "save the ruleset").stdout
+            text = self._call("save the ruleset", tool="-save").stdout
             cache = self._host.cache("iptables rendered rules", RenderCache)
             plan = plan_sync(desired, live_from_save(text), canonical=canon, cache=cache)
             if plan and not dry_run:
@@ -246,24 +247,35 @@ class BulkOps:
         return self._journals
 
     def _restore_tx(self, tx: Transaction, tables: list[str], *, test: bool) -> None:
-        args = (*self._wait, "--noflush", *(("--test",) if test else ()))
-        # Streamed: iptables-restore parses the first lines while the rest are rendered.
-        done = self._runner.run(
-            (f"{self._binary}-restore", *args), netns=self._netns, input=tx.chunks(tables)
-        )
-        if done.returncode == 0:
-            return
-        m = _FAILED_LINE.search(done.stderr)
-        line = int(m.group(1)) if m else 0
-        op = tx.op_at(line, tables)
-        what = op.describe() if op is not None else f"line {line} of the restore input"
-        verb = "check" if test else "apply"
-        error = classify_iptables(done, action="")
-        reason = _LINE_PREFIX.sub("", first_error_line(done.stderr))
-        reason = reason or "iptables-restore gave no reason, only the line"
-        error.message = f"{self._binary}-restore: {verb} transaction at {what}: {reason}"
-        error.args = (error.message,)
-        raise _TxFailure(error, op.table if op is not None else "", what)
+        at = _FailedAt(tx, tables, "check" if test else "apply")
+        try:
+            # Streamed: iptables-restore parses the first lines while the rest are rendered.
+            self._call(
+                at, "--noflush", *(("--test",) if test else ()), tool="-restore", input=tx.chunks(tables)
+            )
+        except VnetkitError as error:
+            if at.what is None:  # not iptables-restore refusing a line (e.g. the program is missing)
+                raise
+            raise _TxFailure(error, at.table, at.what) from None
+
+
+class _FailedAt:
+    """The action of a transaction's restore: names the call behind the input line it failed at."""
+
+    def __init__(self, tx: Transaction, tables: list[str], verb: str) -> None:
+        self._tx = tx
+        self._tables = tables
+        self._verb = verb
+        self.table = ""  # the table of that call ("" if the line is no call's)
+        self.what: str | None = None  # the call, once a failure was classified
+
+    def __call__(self, line: int) -> str:
+        op = self._tx.op_at(line, self._tables)
+        if op is not None:
+            self.table, self.what = op.table, op.describe()
+        else:
+            self.what = f"line {line} of the restore input"
+        return f"{self._verb} transaction at {self.what}"
 
 
 class _TxFailure(Exception):

@@ -1,9 +1,11 @@
 """``IPTables``: every verb of go-iptables, on either backend, in any namespace.
 
 Owns: the mapping from verbs to iptables argv and the reading of their output.
-Every call goes through one funnel, :meth:`IPTables._run`, which adds the wait
-flags, runs the program in the client's namespace through the ``Runner`` and
-has ``exec.classify`` turn a failure into a typed error.
+Every run of iptables, iptables-save and iptables-restore goes through one
+funnel, :meth:`IPTables._call`, which builds the argv (the backend's program,
+the wait flags, the arguments), runs it in the client's namespace through the
+``Runner`` and has ``exec.classify`` turn a failure into a typed error that
+says what was tried. Arguments are checked before anything runs.
 Does not own: processes or namespaces (``exec``), text formats (``text``,
 ``stats``), name rules (``names``).
 """
@@ -18,8 +20,8 @@ from typing import Literal
 from vnetkit.errors import AlreadyExists, ConfigError, NotFound, ParseError, RuleError, UnsupportedError
 from vnetkit.exec.classify import classify_iptables
 from vnetkit.exec.host import Host, default_host
-from vnetkit.exec.runner import Completed, Runner, validate_netns_name
-from vnetkit.iptables.bulk import BulkOps
+from vnetkit.exec.runner import Completed, Input, Runner, validate_netns_name
+from vnetkit.iptables.bulk import Action, BulkOps, Tool
 from vnetkit.iptables.caps import Backend, Capabilities, blank_opt_column, parse_version
 from vnetkit.iptables.names import (
     BUILTIN_CHAINS,
@@ -61,6 +63,13 @@ def _check_spec(spec: Sequence[str | Rule]) -> tuple[str, ...]:
         if not isinstance(arg, str):
             raise RuleError(f"rule arguments must be strings (or one Rule), got {arg!r} in {list(spec)!r}")
     return tuple(spec)  # type: ignore[arg-type]
+
+
+def _check_place(table: str, chain: str | None = None) -> None:
+    """Raise RuleError unless ``table`` (and ``chain``, when given) can be named to iptables."""
+    check_table(table)
+    if chain is not None:
+        check_chain(chain)
 
 
 def _lines(done: Completed) -> list[str]:
@@ -170,28 +179,38 @@ class IPTables(BulkOps):
             place += f" in netns {self._netns}"
         return place
 
-    def _run(self, action: str, *args: str) -> Completed:
-        if len(args) > 2 and args[2] in _CHANGES:
-            self._recover_if_pending()  # one stat when no journal exists anywhere
-        done = self._runner.run((self._binary, *self._wait, *args), netns=self._netns)
-        if done.returncode != 0:
-            raise classify_iptables(done, action=f"{self._binary}: {action}")
-        return done
+    def _call(self, action: Action, *args: str, tool: Tool = "", input: Input = None) -> Completed:
+        """Run ``<binary><tool> [wait flags] args`` in the client's namespace; raise what a failure means.
+
+        Every iptables, iptables-save and iptables-restore this client runs
+        goes through here (iptables-save takes no wait flags). A command that
+        changes the ruleset (``-A``, ``-D``, ... as ``args[2]``) first undoes a
+        transaction a dead process left half-applied, if there is one.
+        ``action`` says what was tried, for the error (for a restore, it may
+        be a function of the input line that failed; see ``classify_iptables``).
+        """
+        program = self._binary + tool
+        if tool == "-save":
+            argv: tuple[str, ...] = (program, *args)
+        else:
+            argv = (program, *self._wait, *args)
+            if not tool and len(args) > 2 and args[2] in _CHANGES:
+                self._recover_if_pending()  # one stat when no journal exists anywhere
+        done = self._runner.run(argv, netns=self._netns, input=input)
+        if done.returncode == 0:
+            return done
+        if isinstance(action, str):
+            raise classify_iptables(done, action=f"{program}: {action}")
+        raise classify_iptables(done, action=lambda line: f"{program}: {action(line)}")
 
     # -- rules ------------------------------------------------------------------
 
     def exists(self, table: str, chain: str, *spec: str | Rule) -> bool:
         """True if the rule ``spec`` is in ``chain`` (``-C``); False if it or the chain is missing."""
         rule = _check_spec(spec)
+        _check_place(table, chain)
         try:
-            self._run(
-                f"check a rule in {self._where(check_table(table), check_chain(chain))}",
-                "-t",
-                table,
-                "-C",
-                chain,
-                *rule,
-            )
+            self._call(f"check a rule in {self._where(table, chain)}", "-t", table, "-C", chain, *rule)
         except NotFound:
             return False
         return True
@@ -199,10 +218,10 @@ class IPTables(BulkOps):
     def insert(self, table: str, chain: str, pos: int, *spec: str | Rule) -> None:
         """Insert the rule at 1-based position ``pos`` (``-I``)."""
         rule = _check_spec(spec)
-        where = self._where(check_table(table), check_chain(chain))
-        self._run(
-            f"insert a rule at {check_position(pos)} in {where}", "-t", table, "-I", chain, str(pos), *rule
-        )
+        _check_place(table, chain)
+        check_position(pos)
+        where = self._where(table, chain)
+        self._call(f"insert a rule at {pos} in {where}", "-t", table, "-I", chain, str(pos), *rule)
 
     def insert_unique(self, table: str, chain: str, pos: int, *spec: str | Rule) -> bool:
         """Insert the rule unless it is already in the chain; True if it was inserted.
@@ -221,20 +240,16 @@ class IPTables(BulkOps):
     def replace(self, table: str, chain: str, pos: int, *spec: str | Rule) -> None:
         """Replace the rule at 1-based position ``pos`` (``-R``)."""
         rule = _check_spec(spec)
-        where = self._where(check_table(table), check_chain(chain))
-        self._run(f"replace rule {check_position(pos)} in {where}", "-t", table, "-R", chain, str(pos), *rule)
+        _check_place(table, chain)
+        check_position(pos)
+        where = self._where(table, chain)
+        self._call(f"replace rule {pos} in {where}", "-t", table, "-R", chain, str(pos), *rule)
 
     def append(self, table: str, chain: str, *spec: str | Rule) -> None:
         """Append the rule to the chain (``-A``)."""
         rule = _check_spec(spec)
-        self._run(
-            f"append a rule to {self._where(check_table(table), check_chain(chain))}",
-            "-t",
-            table,
-            "-A",
-            chain,
-            *rule,
-        )
+        _check_place(table, chain)
+        self._call(f"append a rule to {self._where(table, chain)}", "-t", table, "-A", chain, *rule)
 
     def append_unique(self, table: str, chain: str, *spec: str | Rule) -> bool:
         """Append the rule unless it is already in the chain; True if it was appended.
@@ -252,14 +267,8 @@ class IPTables(BulkOps):
     def delete(self, table: str, chain: str, *spec: str | Rule) -> None:
         """Delete the first rule matching ``spec`` (``-D``); ``NotFound`` if there is none."""
         rule = _check_spec(spec)
-        self._run(
-            f"delete a rule from {self._where(check_table(table), check_chain(chain))}",
-            "-t",
-            table,
-            "-D",
-            chain,
-            *rule,
-        )
+        _check_place(table, chain)
+        self._call(f"delete a rule from {self._where(table, chain)}", "-t", table, "-D", chain, *rule)
 
     def delete_if_exists(self, table: str, chain: str, *spec: str | Rule) -> bool:
         """Delete the rule if it is there (or do nothing); True if a rule was deleted.
@@ -278,15 +287,16 @@ class IPTables(BulkOps):
 
     def delete_by_id(self, table: str, chain: str, id: int) -> None:
         """Delete the rule at 1-based position ``id``; ``NotFound`` past the end."""
-        where = self._where(check_table(table), check_chain(chain))
-        self._run(f"delete rule {check_position(id)} from {where}", "-t", table, "-D", chain, str(id))
+        _check_place(table, chain)
+        check_position(id)
+        self._call(f"delete rule {id} from {self._where(table, chain)}", "-t", table, "-D", chain, str(id))
 
     # -- listing ----------------------------------------------------------------
 
     def list(self, table: str, chain: str) -> Lines:
         """The chain as ``-S`` prints it: its ``-N``/``-P`` line, then one ``-A`` line per rule."""
-        where = self._where(check_table(table), check_chain(chain))
-        return _lines(self._run(f"list {where}", "-t", table, "-S", chain))
+        _check_place(table, chain)
+        return _lines(self._call(f"list {self._where(table, chain)}", "-t", table, "-S", chain))
 
     def list_table(self, table: str, *, counters: bool = False) -> dict[str, Lines]:
         """Every chain of ``table`` from one ``-S``: chain name -> its lines.
@@ -294,12 +304,13 @@ class IPTables(BulkOps):
         The lines are those of :meth:`list`, or with ``counters=True`` those of
         :meth:`list_with_counters`; one process either way.
         """
-        where = self._where(check_table(table))
+        _check_place(table)
+        where = self._where(table)
         if counters:
-            done = self._run(f"list {where} with counters", "-t", table, "-v", "-S")
+            done = self._call(f"list {where} with counters", "-t", table, "-v", "-S")
             lines = [counters_first(text) for text in _lines(done)]
         else:
-            lines = _lines(self._run(f"list {where}", "-t", table, "-S"))
+            lines = _lines(self._call(f"list {where}", "-t", table, "-S"))
         chains: dict[str, Lines] = {}
         for text in lines:
             words = _COUNTERS_PREFIX.sub("", text).split(maxsplit=2)
@@ -314,10 +325,10 @@ class IPTables(BulkOps):
 
     def list_by_id(self, table: str, chain: str, id: int) -> str:
         """The ``-A`` line of rule ``id`` (1-based); ``NotFound`` past the end (go-iptables panics)."""
-        where = self._where(check_table(table), check_chain(chain))
-        lines = _lines(
-            self._run(f"list rule {check_position(id)} of {where}", "-t", table, "-S", chain, str(id))
-        )
+        _check_place(table, chain)
+        check_position(id)
+        where = self._where(table, chain)
+        lines = _lines(self._call(f"list rule {id} of {where}", "-t", table, "-S", chain, str(id)))
         if not lines:
             raise NotFound(f"{self._binary}: list rule {id} of {where}: the chain has fewer rules")
         return lines[0]
@@ -328,40 +339,45 @@ class IPTables(BulkOps):
         Both backends give this one form (iptables prints ``-c P B`` inside the
         line on some versions and ``[P:B]`` in front on others).
         """
-        where = self._where(check_table(table), check_chain(chain))
-        done = self._run(f"list {where} with counters", "-t", table, "-v", "-S", chain)
+        _check_place(table, chain)
+        done = self._call(f"list {self._where(table, chain)} with counters", "-t", table, "-v", "-S", chain)
         return [counters_first(line) for line in _lines(done)]
 
     def list_chains(self, table: str) -> Lines:
         """Names of the table's chains: built-in first, then user chains, as iptables orders them."""
-        done = self._run(f"list the chains of {self._where(check_table(table))}", "-t", table, "-S")
+        _check_place(table)
+        done = self._call(f"list the chains of {self._where(table)}", "-t", table, "-S")
         return [line.split()[1] for line in _lines(done) if line.startswith(("-P ", "-N "))]
 
     def chain_exists(self, table: str, chain: str) -> bool:
         """True if ``chain`` exists in ``table``."""
-        where = self._where(check_table(table), check_chain(chain))
+        _check_place(table, chain)
         try:
-            self._run(f"look for {where}", "-t", table, "-S", chain, "1")
+            self._call(f"look for {self._where(table, chain)}", "-t", table, "-S", chain, "1")
         except NotFound:
             return False
         return True
 
     def stats(self, table: str, chain: str) -> Rows:
         """Rows of 10 strings per rule, as go-iptables' ``Stats`` (see :func:`parse_listing`)."""
-        where = self._where(check_table(table), check_chain(chain))
-        done = self._run(f"read the counters of {where}", "-t", table, "-L", chain, "-v", "-n", "-x")
+        done = self._counters(table, chain)
         return parse_listing(done.stdout, source=f"{self._binary} -L {chain}", cache=self._listing_cache())
 
     def structured_stats(self, table: str, chain: str) -> Stats:
         """The counters and columns of each rule as typed :class:`Stat` values (one process)."""
-        where = self._where(check_table(table), check_chain(chain))
-        done = self._run(f"read the counters of {where}", "-t", table, "-L", chain, "-v", "-n", "-x")
+        done = self._counters(table, chain)
         return parse_stats(
             done.stdout,
             blank_opt=blank_opt_column(self.version, self.protocol),
             source=f"{self._binary} -L {chain}",
             cache=self._listing_cache(),
         )
+
+    def _counters(self, table: str, chain: str) -> Completed:
+        """``-L CHAIN -v -n -x``: the listing both stats verbs read."""
+        _check_place(table, chain)
+        where = self._where(table, chain)
+        return self._call(f"read the counters of {where}", "-t", table, "-L", chain, "-v", "-n", "-x")
 
     def _listing_cache(self) -> ListingCache:
         """The host's cache of listing lines and addresses (a chain polled again reads faster)."""
@@ -371,49 +387,56 @@ class IPTables(BulkOps):
 
     def new_chain(self, table: str, chain: str) -> None:
         """Create a user chain (``-N``); ``AlreadyExists`` if it is there."""
-        self._run(f"create {self._where(check_table(table), check_chain(chain))}", "-t", table, "-N", chain)
+        _check_place(table, chain)
+        self._call(f"create {self._where(table, chain)}", "-t", table, "-N", chain)
 
     def clear_chain(self, table: str, chain: str) -> None:
         """Flush the chain, creating it first when it is missing."""
         try:
             self.new_chain(table, chain)
         except AlreadyExists:
-            self._run(f"flush {self._where(table, chain)}", "-t", table, "-F", chain)
+            self._call(f"flush {self._where(table, chain)}", "-t", table, "-F", chain)
 
     def flush_chain(self, table: str, chain: str) -> None:
         """Delete every rule of an existing chain (``-F CHAIN``); ``NotFound`` if it is missing."""
-        self._run(f"flush {self._where(check_table(table), check_chain(chain))}", "-t", table, "-F", chain)
+        _check_place(table, chain)
+        self._call(f"flush {self._where(table, chain)}", "-t", table, "-F", chain)
 
     def rename_chain(self, table: str, old: str, new: str) -> None:
         """Rename a user chain (``-E``)."""
-        where = self._where(check_table(table), check_chain(old))
-        self._run(f"rename {where} to {check_chain(new)}", "-t", table, "-E", old, new)
+        _check_place(table, old)
+        check_chain(new)
+        self._call(f"rename {self._where(table, old)} to {new}", "-t", table, "-E", old, new)
 
     def delete_chain(self, table: str, chain: str) -> None:
         """Delete an empty, unreferenced user chain (``-X``); ``InUse`` otherwise."""
-        where = self._where(check_table(table), check_chain(chain))
-        if is_builtin(table, chain):
-            raise RuleError(f"cannot delete {where}: it is a built-in chain")
-        self._run(f"delete {where}", "-t", table, "-X", chain)
+        self._check_user_chain(table, chain)
+        self._call(f"delete {self._where(table, chain)}", "-t", table, "-X", chain)
 
     def clear_and_delete_chain(self, table: str, chain: str) -> None:
         """Flush and delete a user chain; nothing happens when it is missing."""
-        where = self._where(check_table(table), check_chain(chain))
-        if is_builtin(table, chain):
-            raise RuleError(f"cannot delete {where}: it is a built-in chain")
+        self._check_user_chain(table, chain)
+        where = self._where(table, chain)
         try:
-            self._run(f"flush {where}", "-t", table, "-F", chain)
-            self._run(f"delete {where}", "-t", table, "-X", chain)
+            self._call(f"flush {where}", "-t", table, "-F", chain)
+            self._call(f"delete {where}", "-t", table, "-X", chain)
         except NotFound:
             pass
 
+    def _check_user_chain(self, table: str, chain: str) -> None:
+        _check_place(table, chain)
+        if is_builtin(table, chain):
+            raise RuleError(f"cannot delete {self._where(table, chain)}: it is a built-in chain")
+
     def clear_all(self, table: str = "filter") -> None:
         """Flush every chain of ``table`` (``-F``)."""
-        self._run(f"flush every chain of {self._where(check_table(table))}", "-t", table, "-F")
+        _check_place(table)
+        self._call(f"flush every chain of {self._where(table)}", "-t", table, "-F")
 
     def delete_all(self, table: str = "filter") -> None:
         """Delete every user chain of ``table`` (``-X``); they must be empty and unreferenced."""
-        self._run(f"delete every user chain of {self._where(check_table(table))}", "-t", table, "-X")
+        _check_place(table)
+        self._call(f"delete every user chain of {self._where(table)}", "-t", table, "-X")
 
     def clear_all_tables(self) -> None:
         """:meth:`clear_all` on every table the kernel has."""
@@ -429,7 +452,7 @@ class IPTables(BulkOps):
         present: Lines = []
         for table in TABLES:
             try:
-                self._run(f"look for {self._where(table)}", "-t", table, "-S", BUILTIN_CHAINS[table][0], "1")
+                self._call(f"look for {self._where(table)}", "-t", table, "-S", BUILTIN_CHAINS[table][0], "1")
             except UnsupportedError:
                 continue
             present.append(table)
@@ -437,10 +460,12 @@ class IPTables(BulkOps):
 
     def change_policy(self, table: str, chain: str, target: str) -> None:
         """Set the policy of a built-in chain to ``ACCEPT`` or ``DROP`` (``-P``)."""
-        where = self._where(check_table(table), check_chain(chain))
+        _check_place(table, chain)
+        where = self._where(table, chain)
         if not is_builtin(table, chain):
             raise RuleError(
                 f"cannot set the policy of {where}: only built-in chains have one",
                 choices=BUILTIN_CHAINS[table],
             )
-        self._run(f"set the policy of {where} to {check_policy(target)}", "-t", table, "-P", chain, target)
+        check_policy(target)
+        self._call(f"set the policy of {where} to {target}", "-t", table, "-P", chain, target)
