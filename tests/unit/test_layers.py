@@ -27,8 +27,9 @@ Beyond direction:
 
 - ``model`` and ``errors`` import only the standard library (and ``model`` only
   ``errors`` of vnetkit, as above);
-- ``pyroute2`` is imported only by the message layer: ``vnetkit.links.messages``
-  and ``vnetkit.exec.netlink`` (or modules under them, if they become packages);
+- ``pyroute2`` is imported only by the message layer: ``vnetkit.links.messages``,
+  ``vnetkit.exec.netlink`` and ``vnetkit.exec.fake_netlink`` (which speaks the same
+  wire format) (or modules under them, if they become packages);
 - ``fcntl``, ``ctypes``, ``errno``, ``ioctl`` and ``/proc`` paths appear only
   under ``vnetkit/exec/``, the one place that touches the system.
 
@@ -70,7 +71,7 @@ SIDEWAYS: frozenset[tuple[str, str]] = frozenset(
     {("demo", "cli"), ("cli", "vnetkit"), ("__main__", "cli"), ("model", "errors")}
 )
 STDLIB_ONLY = frozenset({"model", "errors"})
-PYROUTE2_IMPORTERS = ("vnetkit.links.messages", "vnetkit.exec.netlink")
+PYROUTE2_IMPORTERS = ("vnetkit.links.messages", "vnetkit.exec.netlink", "vnetkit.exec.fake_netlink")
 SYSTEM_MODULES = frozenset({"fcntl", "ctypes", "errno"})
 PROC_PATH = re.compile(r"^/proc(?:/|$)")
 

@@ -120,7 +120,7 @@ EXPECTED = {
         "inventory",
         "plan_links",
     ],
-    "vnetkit.exec": ["Completed", "FakeRunner", "Runner", "SystemRunner", "default_runner"],
+    "vnetkit.exec": ["Completed", "FakeNetlink", "FakeRunner", "Runner", "SystemRunner", "default_runner"],
 }
 
 
