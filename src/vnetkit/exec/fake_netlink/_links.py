@@ -2,21 +2,23 @@
 
 Owns: namespaces (``lo`` first, ifindexes handed out as the kernel does:
 per namespace, counting up, never reused, a veth's peer numbered before
-it), creating links (veth pairs across namespaces with the ids each
-namespace gives the other, bridges, vxlan, macvlan, macvtap, ifb) with the
-kernel's refusals, changing them (up/down, MTU, MAC, master, alias, group,
+it), creating links (veth pairs, also across namespaces, bridges, vxlan,
+macvlan, macvtap, ifb) with the kernel's refusals, changing them (up/down, MTU, MAC, master, alias, group,
 name) and deleting them with what goes along (a veth's peer, the
 macvlans and vxlans on a device, a bridge's ports released). Follows the
 kernel's carrier and operational state: a veth has a carrier while both
 ends are up, a macvlan has its lower device's, a bridge has one while a
-port forwards (none before its first port, none after its last), and
-devices that never change carrier stay UNKNOWN; a bridge takes its ports'
-lowest MAC and MTU unless set, and a MAC of zeros when the last port
-leaves. Carrier changes are handled in order, like linkwatch events,
-which decides which link IPv6 configures first. Addresses, routes and
+port forwards (it keeps the one it was made with until its first port
+comes, unless it runs STP, and has none once its last port left), and
+devices whose carrier never changes stay UNKNOWN; a bridge takes its
+ports' lowest MAC and MTU unless they were set, and a MAC of zeros when
+its last port leaves. A bridge asking for VLAN filtering is refused once
+registered, as on a kernel without it, unless the fake kernel has it.
+Carrier changes are handled in order, like linkwatch events, which
+decides which link IPv6 configures first. Addresses, routes and
 neighbours are ``_ip``'s; this module tells it what happened.
 
-Does not model: STP (ports forward at once), link kinds beyond the six
+Does not model: STP timers (ports forward at once), link kinds beyond the six
 above (vlan, ipvlan, dummy... are "Unknown device type", as on a kernel
 without them), bonds, moving links between namespaces, tun/tap (made by
 ioctl, not netlink), link statistics.

@@ -188,9 +188,6 @@ class Space:
         """The macvlans, macvtaps and vxlans sitting on ``lower``."""
         return [link for link in self.links.values() if link.lower == lower.index]
 
-    def addresses(self, link: Link) -> list[Address]:
-        return [*self.v4.get(link.index, ()), *self.v6.get(link.index, ())]
-
     def operstate(self, link: Link) -> str:
         """IFLA_OPERSTATE: default_operstate() once linkwatch has seen the device, UNKNOWN before."""
         if not link.up:
