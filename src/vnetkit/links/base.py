@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from vnetkit.errors import NotFound
+from vnetkit.errors import NotFound, UnsupportedError
 from vnetkit.exec.host import Host, default_host
 from vnetkit.exec.netlink import NLM_F_DUMP, Netlink
 from vnetkit.exec.runner import validate_netns_name
@@ -38,6 +38,10 @@ class ClientBase:
         self._netns = validate_netns_name(netns) if netns is not None else None
         self._host = host if host is not None else default_host()
         self._nl: Netlink = backend if backend is not None else self._host.netlink
+        # Given a backend of its own (a FakeNetlink) and no host, this client must not reach
+        # the real system through the default host: no tun/tap or sysctl, its own probes.
+        self._detached = backend is not None and host is None
+        self._probes: dict[str, str] = {}
 
     @property
     def netns(self) -> str | None:
@@ -56,6 +60,11 @@ class ClientBase:
 
     def _in_namespace(self, fn: Callable[[], T]) -> T:
         """``fn()`` on a thread inside this namespace (``/dev/net/tun``, ``/proc/sys`` follow the thread)."""
+        if self._detached:
+            raise UnsupportedError(
+                f"tun/tap devices and sysctls of {self._here} are made through a host's threads, and this"
+                " client was given a netlink backend of its own: pass host= as well"
+            )
         return fn() if self._netns is None else self._host.runner.call_in(self._netns, fn)
 
     def _dump(self, what: str, msg: Any, msg_type: int) -> list[bytes]:

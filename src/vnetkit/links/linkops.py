@@ -109,6 +109,8 @@ class LinkOps(ClientBase):
 
     def _unsupported(self) -> dict[str, str]:
         """The link kinds this kernel lacks, with the advice (probed on first use, kept by the host)."""
+        if self._detached:
+            return self._probes  # another backend's kernel: not the host's to remember
         found: dict[str, str] = self._host.cache("link kinds this kernel lacks", dict)
         return found
 
