@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from vnetkit.exec import SystemRunner
+from vnetkit.exec import SystemRunner, runner
 
 run = SystemRunner().run
 
@@ -115,3 +115,22 @@ def test_a_failing_input_kills_the_program_before_it_sees_the_end(tmp_path: Path
         # If the program saw the end of its input it would go on to make the marker.
         run(("sh", "-c", f"cat > /dev/null; touch {marker}"), input=pieces())
     assert not marker.exists()
+
+
+def test_a_program_started_but_never_finished_is_killed_when_dropped() -> None:
+    # A caller interrupted while the namespace's thread started its program never finishes it.
+    child = runner._launch(("sleep", "30"), None)
+    pid = child._pid
+    os.kill(pid, 0)  # running
+    del child
+    with pytest.raises(ChildProcessError):  # killed and reaped already
+        os.waitpid(pid, os.WNOHANG)
+
+
+def test_the_child_gets_the_environment_as_it_is_now(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VNK_TEST_VAR", "one")
+    assert run(("sh", "-c", 'echo "$VNK_TEST_VAR"')).stdout == "one\n"
+    monkeypatch.setenv("VNK_TEST_VAR", "two ü")
+    assert run(("sh", "-c", 'echo "$VNK_TEST_VAR"')).stdout == "two ü\n"
+    monkeypatch.delenv("VNK_TEST_VAR")
+    assert run(("sh", "-c", 'echo "${VNK_TEST_VAR-unset}"')).stdout == "unset\n"
