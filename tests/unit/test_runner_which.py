@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from vnetkit.errors import MissingTool, PermissionDenied
-from vnetkit.exec import SystemRunner, runner
+from vnetkit.exec import SystemRunner
 
 PROGRAM = "vnk-test-tool"
 
@@ -29,8 +29,7 @@ def script(directory: Path, body: str, *, name: str = PROGRAM, mode: int = 0o755
 
 @pytest.fixture
 def which_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every program name ``shutil.which`` is asked about; the cache starts empty."""
-    monkeypatch.setattr(runner, "_WHERE", {})
+    """Every program name ``shutil.which`` is asked about (each runner starts with an empty cache)."""
     calls: list[str] = []
     real: Callable[..., str | None] = shutil.which
 
@@ -47,12 +46,13 @@ def test_second_run_uses_the_cached_path(
 ) -> None:
     found = script(tmp_path / "bin", "echo one $1")
     monkeypatch.setenv("PATH", str(tmp_path / "bin"))
-    run = SystemRunner().run
+    runner = SystemRunner()
+    run = runner.run
     first = run((PROGRAM, "a"))
     second = run([PROGRAM, "b"])
     assert (first.stdout, second.stdout) == ("one a\n", "one b\n")
     assert which_calls == [PROGRAM]
-    assert runner._WHERE[PROGRAM] == (str(tmp_path / "bin"), str(found))
+    assert runner._where[PROGRAM] == (str(tmp_path / "bin"), str(found))
     # The caller's argv comes back, not the path that ran.
     assert first.argv == (PROGRAM, "a")
     assert second.argv == (PROGRAM, "b")
@@ -78,11 +78,12 @@ def test_missing_program_names_the_package(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, which_calls: list[str]
 ) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))  # an empty directory
+    runner = SystemRunner()
     with pytest.raises(MissingTool) as info:
-        SystemRunner().run(("iptables-nft", "--version"))
+        runner.run(("iptables-nft", "--version"))
     assert str(info.value) == "iptables-nft: command not found; install it: apt-get install iptables"
     assert info.value.argv == ("iptables-nft", "--version")
-    assert "iptables-nft" not in runner._WHERE  # a miss is not remembered
+    assert "iptables-nft" not in runner._where  # a miss is not remembered
 
 
 def test_program_installed_after_a_miss_is_found(
@@ -100,7 +101,8 @@ def test_program_removed_after_it_was_found(
 ) -> None:
     first = script(tmp_path / "one", "echo one")
     monkeypatch.setenv("PATH", f"{tmp_path / 'one'}:{tmp_path / 'two'}")
-    run = SystemRunner().run
+    runner = SystemRunner()
+    run = runner.run
     assert run((PROGRAM,)).stdout == "one\n"
     first.unlink()
     script(tmp_path / "two", "echo two")
@@ -108,7 +110,7 @@ def test_program_removed_after_it_was_found(
     (tmp_path / "two" / PROGRAM).unlink()
     with pytest.raises(MissingTool, match=r"apt-get install vnk$"):
         run((PROGRAM,))
-    assert PROGRAM not in runner._WHERE
+    assert PROGRAM not in runner._where
 
 
 def test_a_path_with_a_slash_is_run_as_given(tmp_path: Path, which_calls: list[str]) -> None:
@@ -135,6 +137,7 @@ def test_unset_path_searches_the_default_path(
     monkeypatch.delenv("PATH", raising=False)
     if shutil.which("sh", path="/bin:/usr/bin") is None:
         pytest.skip("no sh in /bin or /usr/bin")
-    done = SystemRunner().run(("sh", "-c", "echo ok"))
+    runner = SystemRunner()
+    done = runner.run(("sh", "-c", "echo ok"))
     assert done.stdout == "ok\n"
-    assert runner._WHERE["sh"][0] is None
+    assert runner._where["sh"][0] is None

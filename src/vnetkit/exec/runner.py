@@ -114,13 +114,13 @@ def _package_hint(program: str) -> str:
     return f"install it: apt-get install {package}"
 
 
-# Program name -> (the PATH it was looked up in, its absolute path there).
-# One entry per program, replaced when PATH changes; lookups that find
-# nothing are not kept (the program may be installed later).
-_WHERE: dict[str, tuple[str | None, str]] = {}
+# Program name -> (the PATH it was looked up in, its absolute path there), kept by
+# each runner. One entry per program, replaced when PATH changes; lookups that
+# find nothing are not kept (the program may be installed later).
+Where = dict[str, tuple[str | None, str]]
 
 
-def _which(program: str) -> tuple[str, bool]:
+def _which(program: str, where: Where) -> tuple[str, bool]:
     """The file to exec for ``program``, and whether it came from the cache.
 
     A name with a ``/`` is used as given. A name found nowhere (or only as a
@@ -130,21 +130,21 @@ def _which(program: str) -> tuple[str, bool]:
     if "/" in program:
         return program, False
     path = os.environ.get("PATH")
-    hit = _WHERE.get(program)
+    hit = where.get(program)
     if hit is not None and hit[0] == path:
         return hit[1], True
     # exec's own search uses os.defpath when PATH is unset; look where it would.
     found = shutil.which(program, path=os.defpath if path is None else path)
     if found is None or not os.path.isabs(found):  # a relative PATH entry depends on the cwd
         return program, False
-    _WHERE[program] = (path, found)
+    where[program] = (path, found)
     return found, False
 
 
 Input = str | Iterable[str] | None
 
 
-def _spawn(argv: tuple[str, ...], input: Input) -> Completed:
+def _spawn(argv: tuple[str, ...], input: Input, where: Where | None = None) -> Completed:
     """Run ``argv`` to its end, ``input`` on its stdin, and return what it left.
 
     The child is started by posix_spawn(3) (a vfork and an exec, nothing of
@@ -154,10 +154,10 @@ def _spawn(argv: tuple[str, ...], input: Input) -> Completed:
     are not UTF-8 come back as surrogates (iptables cuts comments by bytes
     and can print half a character; a restore writes them back unchanged).
     """
-    return _launch(argv, input).finish()
+    return _launch(argv, input, where).finish()
 
 
-def _launch(argv: tuple[str, ...], input: Input) -> _Child:
+def _launch(argv: tuple[str, ...], input: Input, where: Where | None = None) -> _Child:
     """Start ``argv`` as :func:`_spawn` does and return it running.
 
     This half must run on a namespace's thread (the child is in the thread's
@@ -170,13 +170,13 @@ def _launch(argv: tuple[str, ...], input: Input) -> _Child:
     try:
         err = os.memfd_create("stderr", os.MFD_CLOEXEC)
         if input is None:
-            pid = _start(argv, (_STDIN_NULL, (_DUP2, out, 1), (_DUP2, err, 2)))
+            pid = _start(argv, (_STDIN_NULL, (_DUP2, out, 1), (_DUP2, err, 2)), where)
         else:
             read_end, stdin = os.pipe2(os.O_CLOEXEC)
             try:
                 with contextlib.suppress(OSError):  # the pipe keeps its default size
                     fcntl.fcntl(stdin, _F_SETPIPE_SZ, _PIPE_SIZE)
-                pid = _start(argv, ((_DUP2, read_end, 0), (_DUP2, out, 1), (_DUP2, err, 2)))
+                pid = _start(argv, ((_DUP2, read_end, 0), (_DUP2, out, 1), (_DUP2, err, 2)), where)
             finally:
                 os.close(read_end)
     except BaseException:
@@ -245,7 +245,7 @@ _DEFAULT_SIGNALS = (signal.SIGPIPE, signal.SIGXFSZ)
 _ENVIRON: Mapping[bytes, bytes] = getattr(os.environ, "_data", os.environb)
 
 
-def _start(argv: tuple[str, ...], actions: Sequence[tuple[object, ...]]) -> int:
+def _start(argv: tuple[str, ...], actions: Sequence[tuple[object, ...]], where: Where | None = None) -> int:
     """Start ``argv`` with the file ``actions`` and return its pid.
 
     The child inherits the calling thread's namespace, the environment and
@@ -253,7 +253,8 @@ def _start(argv: tuple[str, ...], actions: Sequence[tuple[object, ...]]) -> int:
     those the actions set. ``MissingTool`` or ``PermissionDenied`` when it
     cannot be executed.
     """
-    executable, cached = _which(argv[0])
+    known: Where = where if where is not None else {}
+    executable, cached = _which(argv[0], known)
     # ``executable`` is what runs; the child still gets the caller's argv[0]. A bare
     # name (not found by _which) is searched by exec itself, to fail as it always has.
     spawn = os.posix_spawn if "/" in executable else os.posix_spawnp
@@ -261,8 +262,8 @@ def _start(argv: tuple[str, ...], actions: Sequence[tuple[object, ...]]) -> int:
         return spawn(executable, argv, _ENVIRON, file_actions=actions, setsigdef=_DEFAULT_SIGNALS)
     except FileNotFoundError:
         if cached:  # removed or moved since it was found: look again, once
-            _WHERE.pop(argv[0], None)
-            return _start(argv, actions)
+            known.pop(argv[0], None)
+            return _start(argv, actions, known)
         raise MissingTool(f"{argv[0]}: command not found; {_package_hint(argv[0])}", argv=argv) from None
     except PermissionError as exc:
         raise PermissionDenied(f"{argv[0]}: cannot execute ({exc.strerror})", argv=argv) from None
@@ -402,12 +403,13 @@ class ScratchRunner:
 
     def __init__(self, worker: _NetnsWorker) -> None:
         self._worker = worker
+        self._where: Where = {}
 
     def run(self, argv: Sequence[str], *, netns: str | None = None, input: Input = None) -> Completed:
         if netns is not None:
             raise ConfigError(f"a scratch runner runs only in its own namespace, not in {netns!r}")
         args = tuple(argv)
-        return self._worker.call(lambda: _launch(args, input)).finish()
+        return self._worker.call(lambda: _launch(args, input, self._where)).finish()
 
     def lock(self, netns: str | None = None) -> AbstractContextManager[None]:
         return nullcontext()
@@ -429,13 +431,14 @@ class SystemRunner:
     def __init__(self) -> None:
         self._workers: dict[str, _NetnsWorker] = {}
         self._guard = threading.Lock()
+        self._where: Where = {}  # where each program was found on PATH
 
     def run(self, argv: Sequence[str], *, netns: str | None = None, input: Input = None) -> Completed:
         args = tuple(argv)
         if netns is None:
-            return _spawn(args, input)
+            return _spawn(args, input, self._where)
         # The thread starts the program; this thread feeds it and waits for it (see _launch).
-        return self.call_in(netns, lambda: _launch(args, input)).finish()
+        return self.call_in(netns, lambda: _launch(args, input, self._where)).finish()
 
     def call_in(self, netns: str, fn: Callable[[], T]) -> T:
         """Run ``fn`` on the thread that lives in ``netns`` and return its result."""
