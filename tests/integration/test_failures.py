@@ -13,6 +13,7 @@ from typing import Literal
 import pytest
 
 from vnetkit.errors import ConfigError, MissingTool, NotFound
+from vnetkit.exec import default_runner
 from vnetkit.exec import netns as nsops
 from vnetkit.iptables import IPTables
 from vnetkit.testing import unique_name
@@ -80,9 +81,10 @@ def test_namespace_recreated_under_the_same_name_is_followed() -> None:
     try:
         ipt = IPTables(netns=name)
         ipt.new_chain("filter", "VNK-OLD")
-        assert len(workers_in(name)) == 1
+        assert name in default_runner()._files  # programs are started from the caller's thread
         nsops.delete(name)
         assert workers_in(name) == []  # no thread left pinning the deleted namespace
+        assert name not in default_runner()._files  # nor an open file
         nsops.create(name)
         assert ipt.list_chains("filter") == ["INPUT", "FORWARD", "OUTPUT"]
     finally:

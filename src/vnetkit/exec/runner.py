@@ -420,16 +420,25 @@ class ScratchRunner:
 
 
 class SystemRunner:
-    """The real runner: spawns programs, entering namespaces through worker threads.
+    """The real runner: spawns programs in namespaces, and keeps a worker thread in each for code.
 
-    One instance may serve many clients and threads; workers are made on first
-    use of a namespace and ended by :meth:`release` (``netns.delete`` calls it)
-    or :meth:`close`. A namespace deleted and re-created under the same name is
-    noticed (its inode changes) and gets a fresh worker.
+    A program to run in a namespace is started from the calling thread itself:
+    it enters the namespace (setns on the namespace's file, kept open), starts
+    the program (children inherit the thread's namespace) and goes straight
+    back to the namespace it came from, before anything else can run on it. No
+    other thread is woken, so a call costs what the program costs (as
+    go-iptables' process per call does). Code that must run inside a namespace
+    (opening a netlink socket, /proc/sys, /dev/net/tun) runs on the
+    namespace's worker thread (:meth:`call_in`). One instance may serve many
+    clients and threads; files and workers are made on first use of a
+    namespace and dropped by :meth:`release` (``netns.delete`` calls it) or
+    :meth:`close`. A namespace deleted and re-created under the same name is
+    noticed (its inode changes).
     """
 
     def __init__(self) -> None:
         self._workers: dict[str, _NetnsWorker] = {}
+        self._files: dict[str, tuple[tuple[int, int], int]] = {}  # name -> (identity, open fd)
         self._guard = threading.Lock()
         self._where: Where = {}  # where each program was found on PATH
 
@@ -437,8 +446,50 @@ class SystemRunner:
         args = tuple(argv)
         if netns is None:
             return _spawn(args, input, self._where)
-        # The thread starts the program; this thread feeds it and waits for it (see _launch).
-        return self.call_in(netns, lambda: _launch(args, input, self._where)).finish()
+        ident, target = self._file(netns)
+        home = os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            try:
+                _linux.setns(target)
+            except PermissionError:
+                raise PermissionDenied(
+                    f"cannot enter network namespace {netns!r}: CAP_SYS_ADMIN is needed (run as root)"
+                ) from None
+            except OSError as exc:  # the file was closed under us (a concurrent release)
+                raise NotFound(f"network namespace {netns!r} is gone: {exc.strerror}") from None
+            try:
+                # Never start a program in the wrong namespace: the descriptor could have been
+                # closed and reused by a concurrent release; the thread's namespace must be it.
+                if os.stat("/proc/thread-self/ns/net").st_ino != ident[1]:
+                    raise NotFound(f"network namespace {netns!r} changed while entering it")
+                child = _launch(args, input, self._where)
+            finally:
+                _linux.setns(home)  # back where this thread was, whatever happened
+        finally:
+            os.close(home)
+        return child.finish()
+
+    def _file(self, netns: str) -> tuple[tuple[int, int], int]:
+        """An open descriptor of namespace ``netns``'s file, kept while the namespace is the same one."""
+        path = netns_path(netns)
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            self.release(netns)
+            raise NotFound(f"network namespace {netns!r} does not exist") from None
+        ident = (st.st_dev, st.st_ino)
+        with self._guard:
+            known = self._files.get(netns)
+            if known is not None and known[0] == ident:
+                return known
+            try:
+                fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+            except FileNotFoundError:
+                raise NotFound(f"network namespace {netns!r} does not exist") from None
+            self._files[netns] = (ident, fd)
+        if known is not None:
+            os.close(known[1])
+        return ident, fd
 
     def call_in(self, netns: str, fn: Callable[[], T]) -> T:
         """Run ``fn`` on the thread that lives in ``netns`` and return its result."""
@@ -469,17 +520,24 @@ class SystemRunner:
             os.close(fd)  # closing the last descriptor releases the flock
 
     def release(self, netns: str) -> None:
-        """End the worker of ``netns`` (before deleting it, so no thread pins it)."""
+        """End the worker of ``netns`` and close its file (before deleting it: nothing may pin it)."""
         with self._guard:
             worker = self._workers.pop(netns, None)
+            known = self._files.pop(netns, None)
+        if known is not None:
+            os.close(known[1])
         if worker is not None:
             worker.close()
 
     def close(self) -> None:
-        """End every worker."""
+        """End every worker, close every file."""
         with self._guard:
             workers = list(self._workers.values())
+            files = [fd for _, fd in self._files.values()]
             self._workers.clear()
+            self._files.clear()
+        for fd in files:
+            os.close(fd)
         for worker in workers:
             worker.close()
 
