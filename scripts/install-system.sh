@@ -12,6 +12,7 @@ need conntrack conntrack
 need ipset ipset
 need ping iputils-ping
 need nfacct nfacct
+need dot graphviz
 # /etc/services and /etc/protocols: iptables looks names up there, and so does vnetkit's resolver
 [ -r /etc/services ] && [ -r /etc/protocols ] || missing="$missing netbase"
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing="$missing python3-venv"

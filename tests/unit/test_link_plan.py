@@ -124,3 +124,38 @@ def test_actions_are_values() -> None:
     a = LinkAction("delete", "h", "x", reason="r")
     assert a == LinkAction("delete", "h", "x", reason="r")
     assert hash(a) == hash(LinkAction("delete", "h", "x", reason="r"))
+
+
+def test_hairpin_is_a_change_in_place_after_the_master() -> None:
+    spec = Veth(name="v1", peer="eth0", peer_netns="c1", master="br0", hairpin=True)
+    port = link("v1", "veth", master="br0", link_netnsid=0, hairpin=False)
+    [action] = plan_links({"h": [spec]}, {"h": [port]})
+    assert (action.verb, action.netns, action.changes) == ("set", "h", (("hairpin", True, False),))
+    assert str(action) == "set hairpin on of v1 in netns h"
+    on = link("v1", "veth", master="br0", link_netnsid=0, hairpin=True)
+    assert not plan_links({"h": [spec]}, {"h": [on]})
+    # None leaves the port's mode alone, whatever it is
+    assert not plan_links({"h": [Veth(name="v1", peer="eth0", peer_netns="c1", master="br0")]}, {"h": [on]})
+    # a link that is not yet a port: joining the bridge, then the mode
+    loose = link("v1", "veth", link_netnsid=0)
+    [action] = plan_links({"h": [spec]}, {"h": [loose]})
+    assert action.changes == (("master", "br0", None), ("hairpin", True, None))
+    assert str(action) == "set master br0, hairpin on of v1 in netns h"
+    # another bridge: the new port starts without the mode, so it is set again
+    [action] = plan_links(
+        {"h": [spec]}, {"h": [link("v1", "veth", master="br9", link_netnsid=0, hairpin=True)]}
+    )
+    assert action.changes == (("master", "br0", "br9"), ("hairpin", True, True))
+
+
+def test_a_port_created_with_hairpin_says_so() -> None:
+    desired = {
+        "h": [
+            Bridge(name="docker0"),
+            Veth(name="vethx", peer="eth0", peer_netns="c1", master="docker0", hairpin=True),
+        ]
+    }
+    assert plan_links(desired, {"h": []}).lines() == [
+        "create bridge docker0 in netns h",
+        "create veth vethx in netns h (peer eth0 in c1, master docker0, hairpin on)",
+    ]

@@ -24,6 +24,7 @@ from vnetkit.cli import (
 from vnetkit.cli.addr import addr
 from vnetkit.cli.env import Env
 from vnetkit.cli.ipt import ipt
+from vnetkit.cli.lab import lab
 from vnetkit.cli.link import link
 from vnetkit.cli.ns import ns
 from vnetkit.cli.route import route
@@ -53,6 +54,7 @@ cli.add_command(ns)
 cli.add_command(link)
 cli.add_command(addr)
 cli.add_command(route)
+cli.add_command(lab)
 
 
 def _error_text(exc: VnetkitError) -> str:

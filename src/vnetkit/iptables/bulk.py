@@ -10,7 +10,7 @@ Does not own: the text formats (``savefile``, ``transaction``) or the verbs.
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Literal
 
@@ -24,9 +24,17 @@ from vnetkit.iptables.journal import Journal, Recovery, begin, finish, pending, 
 from vnetkit.iptables.names import check_table
 from vnetkit.iptables.savefile import parse_save, render_save
 from vnetkit.iptables.snapshot import Snapshot
-from vnetkit.iptables.sync import Canonical, Desired, RenderCache, SyncPlan, live_from_save, plan_sync
+from vnetkit.iptables.sync import (
+    Canonical,
+    Desired,
+    LiveTable,
+    RenderCache,
+    SyncPlan,
+    live_from_save,
+    plan_sync,
+)
 from vnetkit.iptables.transaction import Transaction
-from vnetkit.model import Ruleset
+from vnetkit.model import Rule, Ruleset
 
 __all__ = ["BulkOps"]
 
@@ -63,6 +71,10 @@ class BulkOps:
     def save(self, *, counters: bool = False, table: str | None = None) -> Ruleset:
         """The live ruleset (one table, or all), as ``iptables-save`` prints it."""
         return parse_save(self._save_text(counters=counters, table=table), source=f"{self._binary}-save")
+
+    def save_text(self, *, counters: bool = False, table: str | None = None) -> str:
+        """The live ruleset (one table, or all) as the text ``iptables-save`` prints."""
+        return self._save_text(counters=counters, table=table)
 
     def _save_text(self, *, counters: bool = False, table: str | None = None) -> str:
         args: tuple[str, ...] = ("-c",) if counters else ()
@@ -167,19 +179,45 @@ class BulkOps:
         are first added in one batch in a private scratch namespace and read
         back (see :mod:`vnetkit.iptables.fallback`), so they converge too.
         """
+        cache = self._host.cache("iptables rendered rules", RenderCache)
+
+        def plan(live: dict[str, LiveTable], canon: Canonical) -> SyncPlan:
+            return plan_sync(desired, live, canonical=canon, cache=cache)
+
+        return self.converge(plan, desired.rules(), dry_run=dry_run, canonical=canonical)
+
+    def converge(
+        self,
+        planner: Callable[[dict[str, LiveTable], Canonical], SyncPlan],
+        rules: Iterable[tuple[str, Rule]] = (),
+        *,
+        dry_run: bool = False,
+        canonical: Canonical | None = None,
+    ) -> SyncPlan:
+        """Read the live tables once, plan with ``planner(live, canonical)``, apply; all under the lock.
+
+        What :meth:`sync` does, for a caller with its own idea of ownership
+        (a lab owns chains by name, and single rules in built-in chains):
+        ``rules`` (table, rule) are the desired rules, prefetched so
+        canonical forms the tool must supply come in one batch.
+        """
         canon = canonical if canonical is not None else self._canonical()
         prefetch = getattr(canon, "prefetch", None)
         if prefetch is not None:
-            prefetch(desired.rules())
+            prefetch(rules)
         with self._runner.lock(self._netns):
             self._recover_locked()  # a transaction a dead process left half-applied goes first
             # One iptables-save; the diff works on its lines (no full parse).
             text = self._call("save the ruleset", tool="-save").stdout
-            cache = self._host.cache("iptables rendered rules", RenderCache)
-            plan = plan_sync(desired, live_from_save(text), canonical=canon, cache=cache)
+            plan = planner(live_from_save(text), canon)
             if plan and not dry_run:
                 self._apply_locked(plan.transaction)
         return plan
+
+    def canonicalizer(self) -> FallbackCanonical:
+        """canonical() as :meth:`sync` uses it: derived, names resolved as this host does, the tool
+        (in a private scratch namespace) for the rest; one per family and backend in the host."""
+        return self._canonical()
 
     def _canonical(self) -> FallbackCanonical:
         """canonical() for this client's family and backend, with this machine's resolver and the

@@ -33,6 +33,7 @@ __all__ = [
     "RenderCache",
     "SyncPlan",
     "desired_from_save",
+    "edit_chain",
     "live_from_ruleset",
     "live_from_save",
     "plan_sync",
@@ -141,6 +142,7 @@ class LiveTable:
 
     chains: set[str] = field(default_factory=set)
     lines: dict[str, list[str]] = field(default_factory=dict)
+    policies: dict[str, str] = field(default_factory=dict)
 
 
 def live_from_ruleset(ruleset: Ruleset) -> dict[str, LiveTable]:
@@ -167,7 +169,11 @@ def live_from_save(text: str) -> dict[str, LiveTable]:
                 current.lines.setdefault(line_chain(line), []).append(normal_line(line))
         elif line.startswith(":"):
             if current is not None:
-                current.chains.add(line[1:].split(" ", 1)[0])
+                name, _, rest = line[1:].partition(" ")
+                current.chains.add(name)
+                policy = rest.split(" ", 1)[0]
+                if policy != "-":
+                    current.policies[name] = policy
         elif line.startswith("*"):
             current = out.setdefault(line[1:].strip(), LiveTable())
     return out
@@ -189,6 +195,47 @@ def jumps_to_owned(line: str, prefix: str) -> bool:
     except (ParseError, RuleError):
         return False
     return rule.target is not None and rule.target.name.startswith(prefix)
+
+
+def edit_chain(
+    tx: Transaction, table: str, chain: str, live: Sequence[str], want: Sequence[str]
+) -> list[Change]:
+    """Add to ``tx`` the edits that turn chain ``live`` into ``want`` (save lines); return the changes.
+
+    -D/-I/-R by position, from the bottom up so positions hold; lines equal
+    at both ends are never rewritten (their counters stay).
+    """
+    changes: list[Change] = []
+    if live == want:
+        return changes
+    # Trim what is equal at both ends; diff only the middle (usually a few lines).
+    head = 0
+    while head < min(len(live), len(want)) and live[head] == want[head]:
+        head += 1
+    tail = 0
+    while tail < min(len(live), len(want)) - head and live[-1 - tail] == want[-1 - tail]:
+        tail += 1
+    a, b = live[head : len(live) - tail], want[head : len(want) - tail]
+    if len(a) == len(b):
+        # Same length: replace in place what differs (-R keeps positions;
+        # cheaper than a general diff over the whole middle).
+        for k, (have, need) in enumerate(zip(a, b, strict=True)):
+            if have != need:
+                tx.replace_line(table, chain, head + k + 1, need)
+                changes.append(Change("remove", table, chain, have))
+                changes.append(Change("add", table, chain, need))
+        return changes
+    matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
+    for tag, i1, i2, j1, j2 in reversed(matcher.get_opcodes()):
+        if tag == "equal":
+            continue
+        for pos in range(i2, i1, -1):  # delete or replace: remove a[i1:i2]
+            tx.delete_by_id(table, chain, head + pos)
+            changes.append(Change("remove", table, chain, a[pos - 1]))
+        for k in range(j1, j2):  # insert or replace: add b[j1:j2] at i1
+            tx.insert_line(table, chain, head + i1 + 1 + (k - j1), b[k])
+            changes.append(Change("add", table, chain, b[k]))
+    return changes
 
 
 class RenderCache:
@@ -249,36 +296,8 @@ class _Planner:
             self.changes.append(Change("delete", name, chain))
 
     def chain(self, table: str, chain: str, live: Sequence[str], want: Sequence[str]) -> None:
-        """Edit ``live`` into ``want`` with -D/-I by position, from the bottom up so positions hold."""
-        if live == want:
-            return
-        # Trim what is equal at both ends; diff only the middle (usually a few lines).
-        head = 0
-        while head < min(len(live), len(want)) and live[head] == want[head]:
-            head += 1
-        tail = 0
-        while tail < min(len(live), len(want)) - head and live[-1 - tail] == want[-1 - tail]:
-            tail += 1
-        a, b = live[head : len(live) - tail], want[head : len(want) - tail]
-        if len(a) == len(b):
-            # Same length: replace in place what differs (-R keeps positions;
-            # cheaper than a general diff over the whole middle).
-            for k, (have, need) in enumerate(zip(a, b, strict=True)):
-                if have != need:
-                    self.tx.replace_line(table, chain, head + k + 1, need)
-                    self.changes.append(Change("remove", table, chain, have))
-                    self.changes.append(Change("add", table, chain, need))
-            return
-        matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
-        for tag, i1, i2, j1, j2 in reversed(matcher.get_opcodes()):
-            if tag == "equal":
-                continue
-            for pos in range(i2, i1, -1):  # delete or replace: remove a[i1:i2]
-                self.tx.delete_by_id(table, chain, head + pos)
-                self.changes.append(Change("remove", table, chain, a[pos - 1]))
-            for k in range(j1, j2):  # insert or replace: add b[j1:j2] at i1
-                self.tx.insert_line(table, chain, head + i1 + 1 + (k - j1), b[k])
-                self.changes.append(Change("add", table, chain, b[k]))
+        """Edit ``live`` into ``want`` (see :func:`edit_chain`)."""
+        self.changes.extend(edit_chain(self.tx, table, chain, live, want))
 
     def jumps(self, table: str, live: LiveTable) -> None:
         """Add missing jumps; remove jumps to owned chains that are no longer wanted."""

@@ -4,8 +4,9 @@ Owns: turning a spec (``vnetkit.model.links``) into netlink requests
 (``messages``): one RTM_NEWLINK that creates the link already configured
 (MTU, MAC, group, master, up) whenever the kernel allows it, with the peer
 of a veth made directly in its namespace; extra steps (alias, bridge
-ports, a veth peer's state) are undone if a later step fails. Reading links
-back as ``Link`` records, changing them in place, deleting one or a whole
+ports, a bridge port's hairpin mode, a veth peer's state) are undone if a
+later step fails. Reading links back as ``Link`` records, changing them in
+place (a bridge port's hairpin mode too), deleting one or a whole
 interface group, and ``ensure`` that leaves a matching link alone and
 reports a conflicting one. Kinds this kernel lacks are remembered once and
 refused with the alternative.
@@ -18,7 +19,15 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from vnetkit.errors import AlreadyExists, ConfigError, InUse, NotFound, UnsupportedError, VnetkitError
+from vnetkit.errors import (
+    AlreadyExists,
+    ConfigError,
+    InUse,
+    NotFound,
+    OperationError,
+    UnsupportedError,
+    VnetkitError,
+)
 from vnetkit.exec import nsfs, tuntap
 from vnetkit.exec.netlink import NLM_F_CREATE, NLM_F_EXCL
 from vnetkit.links import messages
@@ -134,9 +143,11 @@ class LinkOps(ClientBase):
         return out
 
     def _after_create(self, spec: LinkSpec) -> None:
-        """Steps the creating request cannot carry: alias, bridge ports, the peer's state, up."""
+        """Steps the creating request cannot carry: alias, hairpin, bridge ports, the peer's state, up."""
         if spec.alias is not None:
             self.set_alias(spec.name, spec.alias)
+        if spec.hairpin:  # a new port's hairpin mode is off: only "on" needs a request
+            self.set_hairpin(spec.name, True)
         if isinstance(spec, Bridge):
             for port in spec.ports:
                 self.set_master(port, spec.name)
@@ -273,3 +284,18 @@ class LinkOps(ClientBase):
     def set_nomaster(self, name: str) -> None:
         """Release the link from its master."""
         self._set(name, "no master", ("IFLA_MASTER", 0))
+
+    def set_hairpin(self, name: str, on: bool) -> None:
+        """Turn the hairpin mode of bridge port ``name`` on or off (on: a frame may leave by its way in).
+
+        The link must be a port already (``set_master`` first): a link that is
+        not one is ``OperationError``; a port leaving its bridge loses the mode.
+        """
+        what = f"hairpin {'on' if on else 'off'}"
+        try:
+            self._set(name, what, messages.bridge_port({"IFLA_BRPORT_MODE": int(bool(on))}))
+        except UnsupportedError:
+            # EOPNOTSUPP: the link has no master whose ports take settings.
+            raise OperationError(
+                f"set {what} of {self._where(name)}: {name} is not a bridge port (give it a master first)"
+            ) from None

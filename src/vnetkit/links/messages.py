@@ -50,6 +50,7 @@ __all__ = [
     "RTM_NEWNEIGH",
     "RTM_NEWROUTE",
     "address",
+    "bridge_port",
     "decode",
     "decode_addresses",
     "decode_links",
@@ -107,6 +108,18 @@ def link_info(kind: str, data: Mapping[str, object] | None = None) -> tuple[str,
     if data:
         info.append(("IFLA_INFO_DATA", {"attrs": list(data.items())}))
     return ("IFLA_LINKINFO", {"attrs": info})
+
+
+def bridge_port(data: Mapping[str, object]) -> tuple[str, object]:
+    """The IFLA_LINKINFO attribute that changes a bridge port: IFLA_INFO_SLAVE_DATA (IFLA_BRPORT_*).
+
+    Sent in RTM_NEWLINK on a link that is already a port (the kernel hands it
+    to the bridge's ``slave_changelink`` before it applies a new master, so a
+    master and port settings cannot share a request), the way ``ip link set
+    DEV type bridge_slave ...`` sends it.
+    """
+    port = [("IFLA_INFO_SLAVE_KIND", "bridge"), ("IFLA_INFO_SLAVE_DATA", {"attrs": list(data.items())})]
+    return ("IFLA_LINKINFO", {"attrs": port})
 
 
 def veth_peer(attrs: Iterable[tuple[str, object]]) -> dict[str, object]:

@@ -30,7 +30,8 @@ __all__ = ["LinkAction", "LinkPlan", "execute", "plan_links"]
 Netns = str | None
 K = TypeVar("K", bound=str | None)  # the namespaces' keys: names, or None for the caller's
 Verb = Literal["create", "delete", "set"]
-# A change in place: (setting, new value, value before); None for master/alias is "none".
+# A change in place: (setting, new value, value before); None for master/alias is "none",
+# for hairpin "not a bridge port" (nothing to put back).
 Change = tuple[str, object, object]
 
 
@@ -61,6 +62,8 @@ class LinkAction:
                 extra.append(f"on {self.spec.lower}")
             if self.spec.master is not None:
                 extra.append(f"master {self.spec.master}")
+            if self.spec.hairpin:
+                extra.append("hairpin on")
             if isinstance(self.spec, Bridge) and self.spec.ports:
                 extra.append(f"ports {', '.join(self.spec.ports)}")
             detail = f" ({', '.join(extra)})" if extra else ""
@@ -68,16 +71,18 @@ class LinkAction:
         elif self.verb == "delete":
             text = f"delete {self.name} in {where}"
         else:
-            shown = ", ".join(f"{what} {_shown(new)}" for what, new, _ in self.changes)
+            shown = ", ".join(f"{what} {_shown(what, new)}" for what, new, _ in self.changes)
             text = f"set {shown} of {self.name} in {where}"
         return f"{text}: {self.reason}" if self.reason else text
 
 
-def _shown(value: object) -> str:
+def _shown(what: str, value: object) -> str:
     if value is None:
         return "none"
     if isinstance(value, bool):
-        return "up" if value else "down"
+        if what == "up":
+            return "up" if value else "down"
+        return "on" if value else "off"
     return str(value)
 
 
@@ -114,6 +119,9 @@ def _changes(record: Link, spec: LinkSpec) -> tuple[Change, ...]:
         changes.append(("mac", spec.mac, record.mac))
     if record.master != spec.master:
         changes.append(("master", spec.master, record.master))
+    # After the master: a link joining a bridge starts with the mode off, whatever its old port had.
+    if spec.hairpin is not None and (record.hairpin != spec.hairpin or record.master != spec.master):
+        changes.append(("hairpin", spec.hairpin, record.hairpin))
     if spec.alias is not None and record.alias != spec.alias:
         changes.append(("alias", spec.alias, record.alias))
     if record.up is not None and record.up != spec.up:
@@ -130,11 +138,11 @@ def plan_links(
     """The actions that turn ``observed`` into ``desired``, namespace by namespace; pure.
 
     A link that exists with the same kind and fixed settings is changed in
-    place (MTU, MAC, master, alias, up); one whose kind or fixed settings
-    differ is deleted and created again; a missing one is created. Links
-    that exist but are not desired are deleted only if ``owned(netns,
-    link)`` says so (never by default); the peer of a desired veth counts as
-    desired. Deletes come first (upper devices before their lower ones),
+    place (MTU, MAC, master, a bridge port's hairpin mode, alias, up); one
+    whose kind or fixed settings differ is deleted and created again; a
+    missing one is created. Links that exist but are not desired are
+    deleted only if ``owned(netns, link)`` says so (never by default); the
+    peer of a desired veth counts as desired. Deletes come first (upper devices before their lower ones),
     then creates in dependency order (a master, a lower device or a bridge's
     port before what needs it), then changes in place.
     """
@@ -288,6 +296,8 @@ def _set(links: Links, name: str, what: str, value: object) -> None:
         links.set_alias(name, "" if value is None else str(value))
     elif what == "up":
         (links.set_up if value else links.set_down)(name)
+    elif what == "hairpin" and value is not None:  # None: it was no port; leaving its master reset it
+        links.set_hairpin(name, bool(value))
 
 
 def _undo(
@@ -302,7 +312,10 @@ def _undo(
                 with contextlib.suppress(NotFound):
                     client(action.netns).delete(action.name)
             elif action.verb == "set":
-                for what, _, old in reversed(action.changes):
+                # Newest first, but the hairpin mode after the master is back: a port that
+                # leaves one bridge and rejoins another has lost it.
+                olds = [(what, old) for what, _, old in reversed(action.changes)]
+                for what, old in sorted(olds, key=lambda change: change[0] == "hairpin"):
                     _set(client(action.netns), action.name, what, old)
             else:
                 kept.append(action)

@@ -2,9 +2,10 @@
 
 Owns: turning a decoded RTM_NEWLINK, RTM_NEWADDR, RTM_NEWROUTE or
 RTM_NEWNEIGH message (``messages``) into the value ``vnetkit.model`` defines
-for it: kind-specific link details, numbers into ``ip``'s words, ifindexes
-into names. Pure apart from reading the message object. ``Link`` itself
-lives in ``vnetkit.model`` (re-exported here).
+for it: kind-specific link details, a bridge port's hairpin mode, numbers
+into ``ip``'s words, ifindexes into names. Pure apart from reading the
+message object. ``Link`` itself lives in ``vnetkit.model`` (re-exported
+here).
 """
 
 from __future__ import annotations
@@ -95,9 +96,11 @@ def link_from_message(msg: Any, names: Mapping[int, str]) -> Link:
     linkinfo = msg.get_attr("IFLA_LINKINFO")
     kind = ""
     data = None
+    hairpin = None
     if linkinfo is not None:
         kind = linkinfo.get_attr("IFLA_INFO_KIND") or ""
         data = linkinfo.get_attr("IFLA_INFO_DATA")
+        hairpin = _hairpin(linkinfo)
     if not kind and msg.get_attr("IFLA_IFNAME") == "lo":
         kind = "loopback"
     master = msg.get_attr("IFLA_MASTER")
@@ -124,7 +127,17 @@ def link_from_message(msg: Any, names: Mapping[int, str]) -> Link:
         link_netnsid=int(netnsid) if netnsid is not None else None,
         info=info,
         up=bool(int(msg["flags"]) & _IFF_UP),
+        hairpin=hairpin,
     )
+
+
+def _hairpin(linkinfo: Any) -> bool | None:
+    """A bridge port's hairpin mode (IFLA_INFO_SLAVE_DATA / IFLA_BRPORT_MODE); None if not a bridge port."""
+    if linkinfo.get_attr("IFLA_INFO_SLAVE_KIND") != "bridge":
+        return None
+    port = linkinfo.get_attr("IFLA_INFO_SLAVE_DATA")
+    mode = port.get_attr("IFLA_BRPORT_MODE") if port is not None else None
+    return None if mode is None else bool(mode)
 
 
 def address_text(msg: Any) -> str:

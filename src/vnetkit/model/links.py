@@ -37,7 +37,14 @@ __all__ = [
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class LinkSpec:
-    """Options every kind shares. ``up`` brings the link up after creating it."""
+    """Options every kind shares. ``up`` brings the link up after creating it.
+
+    ``hairpin``, for a bridge port (it needs ``master``): True lets the
+    bridge send a frame back out of the port it came in on (what a container
+    needs to reach its own published port through the host's address, as
+    Docker sets it with the userland proxy off); None leaves the port as the
+    kernel makes it (off).
+    """
 
     kind: ClassVar[str] = ""
     name: str
@@ -47,6 +54,7 @@ class LinkSpec:
     master: str | None = None
     alias: str | None = None
     ifgroup: int | None = None
+    hairpin: bool | None = None
 
     def __post_init__(self) -> None:
         check_ifname(self.name)
@@ -60,6 +68,10 @@ class LinkSpec:
             check_range(self.ifgroup, 0, 2**32 - 1, "interface group")
         if self.alias is not None and len(self.alias.encode()) > 255:
             raise ConfigError(f"alias of {self.name} is longer than 255 bytes")
+        if self.hairpin is not None and self.master is None:
+            raise ConfigError(
+                f"hairpin of {self.name} is a bridge port's setting: give {self.name} a master too"
+            )
 
     @property
     def lower(self) -> str | None:

@@ -1,8 +1,9 @@
 """What a link *is* right now, as read back from the kernel: ``Link``.
 
 Owns: the value (kind, state, MTU, MAC, master, peer or lower device,
-kind-specific details, addresses) and comparing it with a spec in what
-cannot be changed in place (for ``ensure``). Pure. Does not own: reading
+kind-specific details, a bridge port's hairpin mode, addresses) and
+comparing it with a spec in what cannot be changed in place (for
+``ensure``). Pure. Does not own: reading
 it from a netlink reply (``vnetkit.links.records``).
 """
 
@@ -28,7 +29,8 @@ class Link:
     its kind has (a VLAN id, a VNI, a mode...); it takes part in equality,
     not in the hash. ``addresses`` are ``ADDRESS/PREFIX`` strings
     (``interfaces`` gives them as ``ipaddress`` values; ``Links.address_list``
-    gives whole ``Address`` values).
+    gives whole ``Address`` values). ``hairpin`` is a bridge port's hairpin
+    mode (IFLA_BRPORT_MODE); None for a link that is not a bridge port.
     """
 
     index: int
@@ -45,6 +47,7 @@ class Link:
     info: Mapping[str, object] = field(hash=False)
     addresses: tuple[str, ...] = ()
     up: bool | None = None  # administratively up (IFF_UP); None when not read
+    hairpin: bool | None = None  # a bridge port's hairpin mode; None when not a bridge port
 
     @property
     def interfaces(self) -> tuple[ipaddress.IPv4Interface | ipaddress.IPv6Interface, ...]:

@@ -13,8 +13,9 @@ Modelled (``_links``, ``_ip``; their docstrings say how): namespaces with
 ``lo``; veth (across namespaces, with the ids each gives the other),
 bridge, vxlan, macvlan, macvtap and ifb links; ifindexes, random MACs,
 carriers and operational states, bridges taking their ports' MAC and MTU;
-up/down, MTU, MAC, master, alias, group and name changes; deletes with
-what goes along (peers, upper devices, a group in one request); IPv4 and
+up/down, MTU, MAC, master, alias, group and name changes, a bridge
+port's hairpin mode (its other port settings are reported at their
+defaults); deletes with what goes along (peers, upper devices, a group in one request); IPv4 and
 IPv6 addresses with the routes the kernel adds for them, link-local
 addresses, DAD's tentative state while a link has no carrier; routes in
 any table, with the kernel's next-hop checks; permanent neighbours;

@@ -291,7 +291,12 @@ class FakeNetlink:
         )
 
     def _change_link(self, space: Space, link: Link, req: Any) -> None:
-        """do_setlink(), in its order: MAC, MTU, group, name, alias, flags, master."""
+        """Bridge port settings (to the master it has now), then do_setlink() in its order: MAC, MTU,
+        group, name, alias, flags, master."""
+        info = req.get_attr("IFLA_LINKINFO")
+        port = info.get_attr("IFLA_INFO_SLAVE_DATA") if info is not None else None
+        if port is not None:
+            self._kernel.set_port(link, dict(port["attrs"]))
         mac = req.get_attr("IFLA_ADDRESS")
         if mac is not None:
             self._kernel.set_mac(space, link, mac)

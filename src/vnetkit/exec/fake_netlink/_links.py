@@ -3,9 +3,11 @@
 Owns: namespaces (``lo`` first, ifindexes handed out as the kernel does:
 per namespace, counting up, never reused, a veth's peer numbered before
 it), creating links (veth pairs, also across namespaces, bridges, vxlan,
-macvlan, macvtap, ifb) with the kernel's refusals, changing them (up/down, MTU, MAC, master, alias, group,
-name) and deleting them with what goes along (a veth's peer, the
-macvlans and vxlans on a device, a bridge's ports released). Follows the
+macvlan, macvtap, ifb) with the kernel's refusals, changing them (up/down,
+MTU, MAC, master, alias, group, name, a bridge port's hairpin mode, lost
+when it leaves the bridge) and deleting them with what goes along (a
+veth's peer, the macvlans and vxlans on a device, a bridge's ports
+released). Follows the
 kernel's carrier and operational state: a veth has a carrier while both
 ends are up, a macvlan has its lower device's, a bridge has one while a
 port forwards (it keeps the one it was made with until its first port
@@ -371,7 +373,7 @@ class Kernel:
             return
         if link.master is not None:
             old = space.links[link.master]
-            link.master = None
+            link.master, link.hairpin = None, False  # the port goes, and its settings with it
             self._bridge(space, old, ports_changed=True)
         if not master:
             return
@@ -388,6 +390,14 @@ class Kernel:
             raise KernelError(errno.EBUSY)
         link.master = bridge.index
         self._bridge(space, bridge, ports_changed=True)
+
+    @staticmethod
+    def set_port(link: Link, port: dict[str, object]) -> None:
+        """br_port_slave_changelink(): a bridge port's settings (only hairpin mode is modelled)."""
+        if link.master is None:
+            raise KernelError(errno.EOPNOTSUPP)  # no master whose ports take settings
+        if "IFLA_BRPORT_MODE" in port:
+            link.hairpin = bool(port["IFLA_BRPORT_MODE"])
 
     def _apply_mtu(self, space: Space, link: Link, mtu: int) -> None:
         if link.mtu == mtu:

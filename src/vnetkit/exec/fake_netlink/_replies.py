@@ -1,8 +1,8 @@
 """The replies of ``FakeNetlink``: its kernel's state written as the kernel writes it.
 
 Owns: one message per link (``ifinfmsg``: flags, operational state, MTU,
-MAC, master, alias, kind-specific data, the peer's namespace id, allocated
-on first report as the kernel does), address (``ifaddrmsg``), route
+MAC, master, alias, kind-specific data, bridge port data, the peer's
+namespace id, allocated on first report as the kernel does), address (``ifaddrmsg``), route
 (``rtmsg``, linkdown flagged while the device has no carrier), neighbour
 (``ndmsg``) and namespace id (``nsidmsg``), with the attributes and values
 the kernel sends for them (the kernel sends more; what is here is compared
@@ -161,6 +161,7 @@ def _link_info(space: Space, link: Link) -> list[tuple[str, object]]:
         port = [("IFLA_BRPORT_STATE", 3 if forwarding else 0), ("IFLA_BRPORT_PRIORITY", 32)]
         port += [
             ("IFLA_BRPORT_COST", _PORT_COST.get(link.kind, 100)),
+            ("IFLA_BRPORT_MODE", int(link.hairpin)),
             ("IFLA_BRPORT_LEARNING", 1),
             ("IFLA_BRPORT_UNICAST_FLOOD", 1),
         ]

@@ -74,6 +74,7 @@ class Link:
     group: int = 0
     alias: str | None = None
     master: int | None = None  # ifindex of the bridge it is a port of
+    hairpin: bool = False  # as a bridge port: IFLA_BRPORT_MODE (a new port starts without it)
     lower: int | None = None  # macvlan/macvtap: IFLA_LINK; vxlan: IFLA_VXLAN_LINK
     peer: tuple[Netns, int] | None = None  # veth: the other end's namespace and ifindex
     data: dict[str, object] = field(default_factory=dict)  # IFLA_INFO_DATA, pyroute2 names
