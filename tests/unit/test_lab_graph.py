@@ -15,7 +15,7 @@ import json
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ import pytest
 from vnetkit.errors import CommandError, MissingTool
 from vnetkit.exec import FakeRunner, SystemRunner
 from vnetkit.links.inventory import Inventory, assemble
+from vnetkit.model import Option, Rule, Target
 from vnetkit.model.addresses import Address
 from vnetkit.model.links import Bridge, LinkSpec, Macvlan, Veth, Vxlan
 from vnetkit.model.records import Link
@@ -40,7 +41,7 @@ from vnetkit.topology.graph import (
     to_svg,
 )
 from vnetkit.topology.model import Lab
-from vnetkit.topology.spec import LabSpec, NodeSpec, Publish
+from vnetkit.topology.spec import LabSpec, NodeSpec, Publish, RulesSpec
 
 # -- hand-built labs ------------------------------------------------------------------
 
@@ -81,7 +82,6 @@ def docker_like() -> LabSpec:
                         "veth1111111": {"master": "docker0"},
                         "veth2222222": {"master": "docker0"},
                     },
-                    "nat": [{"type": "masquerade", "source": "172.17.0.0/16", "out": "eth0"}],
                 },
                 "outside": {"interfaces": {"eth0": {"addresses": ["198.51.100.2/24"]}}},
                 "c1": {"interfaces": {"eth0": {"addresses": ["172.17.0.2/16"]}}},
@@ -105,6 +105,57 @@ def docker_like() -> LabSpec:
         ),
         interfaces=("docker0", "eth0", "veth1111111", "veth2222222"),
         addresses="docker0=172.17.0.1/16 eth0=198.51.100.1/24",
+    )
+    # NAT as the resolver leaves it: rules. A subnet's MASQUERADE becomes a note (on its -o
+    # interface, or on the node for ! -o); Docker's narrower hairpin rules do not.
+    masquerade = Target("MASQUERADE")
+    host = replace(
+        host,
+        rules=(
+            RulesSpec(
+                chains=(
+                    (
+                        ("nat", "VNK-POSTROUTING"),
+                        (Rule(source="172.17.0.0/16", out_interface="eth0", target=masquerade),),
+                    ),
+                ),
+                placed=(
+                    (
+                        ("nat", "POSTROUTING"),
+                        Rule(
+                            source="172.17.0.0/16",
+                            out_interface="docker0",
+                            out_interface_negated=True,
+                            target=masquerade,
+                        ),
+                    ),
+                    (
+                        ("nat", "POSTROUTING"),
+                        Rule(
+                            source="172.17.0.2/32",
+                            destination="172.17.0.2/32",
+                            protocol="tcp",
+                            target=masquerade,
+                        ),
+                    ),
+                    (
+                        ("nat", "POSTROUTING"),
+                        Rule(
+                            source="10.0.0.0/8",
+                            target=Target("SNAT", (Option("--to-source", ("198.51.100.1",)),)),
+                        ),
+                    ),
+                    (
+                        ("nat", "POSTROUTING"),
+                        Rule(source="192.168.9.0/24", out_interface="wan9", target=masquerade),
+                    ),
+                    (
+                        ("filter", "FORWARD"),
+                        Rule(source="172.17.0.0/16", out_interface="eth0", target=Target("ACCEPT")),
+                    ),
+                ),
+            ),
+        ),
     )
     return LabSpec(
         name="web",
@@ -159,8 +210,12 @@ def odd_names() -> LabSpec:
         name="odd-lab_1",
         lab=lab,
         nodes=(r1, h2, node("odd-lab_1", "empty")),
-        # A published port whose target address is on no interface: drawn to a stand-in.
-        publish=(Publish("r-1", 53, "h_2", ipaddress.ip_address("2001:db8::99"), 5353, "udp"),),
+        publish=(
+            # A published port whose target address is on no interface: drawn to a stand-in.
+            Publish("r-1", 53, "h_2", ipaddress.ip_address("2001:db8::99"), 5353, "udp"),
+            # The same port published again (as two DNAT rules would): one box, two arrows.
+            Publish("r-1", 53, "h_2", ipaddress.ip_address("10.9.0.2"), 53, "udp"),
+        ),
     )
 
 
@@ -264,6 +319,12 @@ def test_from_spec_reads_nodes_interfaces_and_addresses() -> None:
     ]
     assert host.interface("eth0") is not None
     assert host.interface("eth0").notes == ("masquerade 172.17.0.0/16 out",)  # type: ignore[union-attr]
+    assert host.notes == (
+        "masquerade 172.17.0.0/16 out of all but docker0",
+        "snat 10.0.0.0/8 to 198.51.100.1",
+        "masquerade 192.168.9.0/24 out wan9",  # an interface the node does not have
+    )
+    assert all(i.notes == () for i in host.interfaces if i.name != "eth0")
     assert set(states(model).values()) == {"ok"}
     assert not model.drift
 
@@ -328,9 +389,9 @@ def test_from_spec_lower_devices_and_odd_names() -> None:
         ("lower", f"r-1:{ODD_IFACE}", "r-1:eth-0.1"): "ok",
     }
     assert model.node("empty").interfaces == ()
-    [pub] = model.published
-    assert pub.iface is None
-    assert pub.address == "2001:db8::99"
+    nowhere, there = model.published
+    assert (nowhere.iface, nowhere.address) == (None, "2001:db8::99")
+    assert (there.iface, there.address, there.label) == ("e_x.2", "10.9.0.2", "53/udp -> 53")
 
 
 # -- the model from the kernel -----------------------------------------------------------
@@ -366,7 +427,6 @@ def test_from_live_marks_missing_and_extra_interfaces_and_pairs() -> None:
     assert got["host:stray0"] == got["host:stray1"] == "extra"
     assert got["c2"] == "missing"
     assert got["c2:eth0"] == "missing"
-    assert "namespace missing" in model.node("c2").notes
     assert got["host:docker0"] == got["c1:eth0"] == "ok"
     edges = edge_states(model)
     assert edges[("veth", "c2:eth0", "host:veth2222222")] == "missing"
@@ -583,7 +643,9 @@ def test_mermaid_escapes_names_and_draws_odd_labs() -> None:
     assert chart.find(chart.subgraph("r-1"), f"{ODD_IFACE} (macvlan)")
     assert chart.nodes[chart.find(chart.subgraph("empty"), "(no interfaces)")]
     stand_in = chart.find(chart.subgraph("h_2"), "[2001:db8::99]:5353")
-    assert any(label == "53/udp -> 5353" and b == stand_in for _, _, label, b in chart.edges)
+    port = chart.find(chart.subgraph("r-1"), "published :53/udp")
+    assert (port, "-.->", "53/udp -> 5353", stand_in) in chart.edges
+    assert (port, "-.->", "53/udp -> 53", chart.find(chart.subgraph("h_2"), "e_x.2 (veth)")) in chart.edges
     assert mermaid_text('a"b#c|d<e`f') == '"a#quot;b#35;c#124;d#lt;e#96;f"'
     assert mermaid_text("fe80::1/64 eth-0.1_x") == '"fe80::1/64 eth-0.1_x"'
 
@@ -685,7 +747,7 @@ def check_dot_matches(model: GraphModel, data: dict[str, Any]) -> dict[str, dict
             assert edge.b.iface in got["label"]
     for pub in model.published:
         source = f"{pub.node}:{pub.host_port}/{pub.proto}"
-        [got] = [e for e in edges if by_gvid[e["tail"]] == source]
+        [got] = [e for e in edges if by_gvid[e["tail"]] == source and e["label"] == pub.label]
         assert got["label"] == pub.label
         assert got["style"] == "dashed"
     return by_name

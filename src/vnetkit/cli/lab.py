@@ -22,8 +22,8 @@ from rich.table import Table
 
 from vnetkit.cli import render
 from vnetkit.errors import ConfigError, NotFound, OperationError
+from vnetkit.exec import netns as _netns
 from vnetkit.exec.host import Host
-from vnetkit.exec.runner import SystemRunner
 from vnetkit.links import Namespaces, inventory
 from vnetkit.topology import check, graph, graph_model
 from vnetkit.topology import lab as labs_api
@@ -235,7 +235,7 @@ def status_cmd(ref: str, as_json: bool, backend: str) -> int:
 def check_cmd(ref: str, all_pairs: bool, timeout: float, as_json: bool) -> int:
     """Run the lab's checks (or --all-pairs) in parallel; exit 0 when every expectation holds."""
     spec = _find(ref)
-    missing = [n.netns for n in spec.nodes if not os.path.exists(f"/run/netns/{n.netns}")]
+    missing = [n.netns for n in spec.nodes if not _netns.exists(n.netns)]
     if missing:
         raise NotFound(
             f"lab {spec.name} is not up ({', '.join(missing[:3])} missing): run 'vnetkit lab up' first"
@@ -269,13 +269,13 @@ def graph_cmd(ref: str, fmt: str, live: bool, output: str | None) -> None:
     spec = _find(ref)
     with Host() as host:
         if live:
-            present = [ns for ns in spec.namespaces if os.path.exists(f"/run/netns/{ns}")]
+            present = [ns for ns in spec.namespaces if _netns.exists(ns)]
             inv = inventory(namespaces=present, include_root=False, host=host)
             model = graph_model.from_live(spec, inv)
         else:
             model = graph_model.from_spec(spec)
         if fmt == "svg":
-            data: bytes = graph.to_svg(model, SystemRunner())
+            data: bytes = graph.to_svg(model, host.runner)
         else:
             text = graph.to_mermaid(model) if fmt == "mermaid" else graph.to_dot(model)
             data = text.encode()

@@ -3,7 +3,8 @@
 This package owns the order of the demo and nothing else: first the links
 walkthrough (``vnetkit.demo.links``: a veth pair, a bridge with three
 containers, the inventory), then the firewall lab (``vnetkit.demo.firewall``:
-rules, counters, desired-state sync, save and restore), then the removal of
+rules, counters, desired-state sync, save and restore), then a lab file
+(``vnetkit.demo.lab``: Docker's bridge network up, checked, drawn), then the removal of
 every namespace either part made, also after a failure. Nothing touches the
 root namespace. Run: ``python -m vnetkit.demo``.
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from vnetkit.demo import firewall, links
+from vnetkit.demo import firewall, lab, links
 from vnetkit.errors import VnetkitError
 from vnetkit.exec import netns as nsops
 
@@ -30,6 +31,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         links.run(console)
         firewall.run()
+        lab.run(console)
     except VnetkitError as exc:
         console.print(f"[red]vnetkit demo: {exc}[/]")
         return 1
@@ -37,5 +39,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         firewall.step("removing everything the demo made")
         links.cleanup(console)
         firewall.cleanup()
+        lab.cleanup(console)
     console.print("\n[bold green]done[/]: the root namespace was never touched.")
     return 0

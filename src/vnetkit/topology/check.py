@@ -113,7 +113,7 @@ class CheckReport:
         """One row per check: ✓ (green) when the expectation held, ✗ (red) when not."""
         held = len(self.results) - len(self.failed)
         title = f"checks: {held} of {len(self.results)} as expected"
-        out = Table(title=Text(title), title_justify="left", box=box.SIMPLE_HEAD)
+        out = Table(title=Text(title), title_justify="left", min_width=len(title), box=box.SIMPLE_HEAD)
         for name in ("", "from", "to", "address", "proto", "port", "expect", "result", "rtt ms", "reason"):
             out.add_column(name, justify="right" if name in ("port", "rtt ms") else "left")
         for result in self.results:
@@ -147,11 +147,8 @@ class CheckReport:
         nodes = [n for n in self.nodes if n in named] + sorted(named.difference(self.nodes))
         held = sum(result.ok for found in pairs.values() for result in found)
         total = sum(len(found) for found in pairs.values())
-        out = Table(
-            title=Text(f"reachability: {held} of {total} as expected (rows: from, columns: to)"),
-            title_justify="left",
-            box=box.SIMPLE_HEAD,
-        )
+        title = f"reachability: {held} of {total} as expected (rows: from, columns: to)"
+        out = Table(title=Text(title), title_justify="left", min_width=len(title), box=box.SIMPLE_HEAD)
         out.add_column("from \\ to")
         for node in nodes:
             out.add_column(Text(node), justify="center")

@@ -163,8 +163,10 @@ def _scene(model: GraphModel) -> _Scene:
             text.insert(0, pub.node)
         if model.source == "live":
             text.append("(from the file, not read live)")
-        boxes.append(_Box(key, where, tuple(text), "publish", pub.state))
-        target = f"{pub.container}:{pub.iface}"
+        if key not in drawn:  # one box per port, however many rules publish it
+            boxes.append(_Box(key, where, tuple(text), "publish", pub.state))
+            drawn.add(key)
+        target = f"{pub.container}:{pub.iface}" if pub.iface is not None else ""
         if target not in drawn:
             place = f"[{pub.address}]:{pub.port}" if ":" in pub.address else f"{pub.address}:{pub.port}"
             target = f"{pub.container}:{place}"

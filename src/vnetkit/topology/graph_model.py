@@ -15,13 +15,14 @@ NAT notes always come from the file.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import Literal
 
 from vnetkit.links.inventory import Inventory, InventoryLink
+from vnetkit.model import Rule
 from vnetkit.model.links import Bridge, Veth
-from vnetkit.topology.model import Masquerade, Node, Snat
+from vnetkit.topology.model import Node
 from vnetkit.topology.spec import LabSpec, NodeSpec
 
 __all__ = [
@@ -209,32 +210,61 @@ class _FileNode:
         return GraphInterface(name=name, kind=kind, addresses=addresses, master=master, up=up)
 
     def nat_notes(self) -> tuple[dict[str, list[str]], list[str]]:
-        """NAT lines per interface (``out``) and for the node as a whole."""
+        """NAT lines per interface (a rule's ``-o``) and for the node as a whole (no ``-o``, or ``! -o``).
+
+        Read off the node's nat rules (what the lab's ``nat:`` entries and a
+        recipe's exact rules both become): a subnet's MASQUERADE or SNAT,
+        without destination, protocol or match; narrower ones (Docker's
+        hairpin rules) would only clutter the picture.
+        """
         per: dict[str, list[str]] = {}
         whole: list[str] = []
-        for entry in self.decl.nat if self.decl is not None else ():
-            if isinstance(entry, Masquerade):
-                text = f"masquerade {entry.source or 'all'}"
-            elif isinstance(entry, Snat):
-                text = f"snat {entry.source or 'all'} to {entry.to}"
+        for rule in _nat_rules(self.node):
+            target = rule.target
+            if target is None or target.name not in ("MASQUERADE", "SNAT"):
+                continue
+            if rule.destination is not None or rule.protocol is not None or rule.matches:
+                continue
+            source = ("not " if rule.source_negated else "") + (rule.source or "all")
+            text = f"{target.name.lower()} {source}"
+            to = next((o.values for o in target.options if o.name == "--to-source"), ())
+            if to:
+                text += f" to {' '.join(to)}"
+            out = rule.out_interface
+            if out is not None and not rule.out_interface_negated:
+                lines = per.setdefault(out, [])
+                line = f"{text} out"
             else:
-                continue  # DNAT: drawn as a published port
-            if entry.out is not None:
-                per.setdefault(entry.out, []).append(f"{text} out")
-            else:
-                whole.append(text)
+                lines = whole
+                line = text if out is None else f"{text} out of all but {out}"
+            if line not in lines:
+                lines.append(line)
         return per, whole
+
+
+def _nat_rules(node: NodeSpec) -> Iterator[Rule]:
+    """Every rule of the node's nat table, owned chains first, in order."""
+    for rules in node.rules:
+        for (table, _), chain in rules.chains:
+            if table == "nat":
+                yield from chain
+        for (table, _), rule in rules.placed:
+            if table == "nat":
+                yield rule
 
 
 def _file_node(spec: LabSpec, node: NodeSpec) -> GraphNode:
     reader = _FileNode(spec, node)
     per, whole = reader.nat_notes()
     interfaces = []
-    for name in reader.names():
+    names = reader.names()
+    for name in names:
         iface = reader.interface(name)
         if name in per:
             iface = replace(iface, notes=tuple(per[name]))
         interfaces.append(iface)
+    # NAT out of an interface the node does not have (the real host's, say): on the node.
+    whole += [f"{line} {out}" for out, lines in per.items() if out not in names for line in lines]
     return GraphNode(name=node.name, netns=node.netns, interfaces=tuple(interfaces), notes=tuple(whole))
 
 
@@ -389,11 +419,10 @@ def _elsewhere(inv: Inventory, entry: InventoryLink, lab: set[str]) -> str | Non
 
 
 def _live_node(want: GraphNode, inv: Inventory, lab: set[str]) -> tuple[GraphNode, list[GraphEdge]]:
-    if want.netns not in inv.namespaces:
+    """One node as the kernel has it, and the bridge-port and lower-device edges inside it."""
+    if want.netns not in inv.namespaces:  # the namespace itself is missing, so is all in it
         missing = tuple(replace(i, state="missing") for i in want.interfaces)
-        return replace(
-            want, interfaces=missing, state="missing", notes=(*want.notes, "namespace missing")
-        ), []
+        return replace(want, interfaces=missing, state="missing"), []
     wanted = {i.name for i in want.interfaces}
     live = {e.name: e for e in inv.of(want.netns) if e.name != "lo" or "lo" in wanted}
     interfaces = []

@@ -97,20 +97,20 @@ def _path(loc: Sequence[int | str]) -> str:
 def _fields(model: type[BaseModel], loc: Sequence[int | str]) -> list[str] | None:
     """The keys valid where ``loc`` points (for an unknown-key error), if it can be told."""
     current: Any = model
+    skip = False  # the next item is a key of a mapping (a node's or an interface's name)
     for item in loc[:-1]:
-        if isinstance(current, type) and issubclass(current, BaseModel):
-            field = current.model_fields.get(str(item))
-            if field is None:
-                field = next((f for f in current.model_fields.values() if f.alias == item), None)
-            if field is None:
-                return None
-            current = _inner(field.annotation)
-        elif isinstance(item, int) or isinstance(current, dict):
+        if skip or isinstance(item, int):
+            skip = False
             continue
-        elif item in _TAGS:
-            current = _tagged(current, str(item))
-        else:
-            continue  # a dict key (a node's or interface's name)
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return None
+        field = current.model_fields.get(str(item))
+        if field is None:
+            field = next((f for f in current.model_fields.values() if f.alias == item), None)
+        if field is None:
+            continue  # a union's tag in the path
+        skip = typing.get_origin(field.annotation) is dict
+        current = _inner(field.annotation)
     if isinstance(current, type) and issubclass(current, BaseModel):
         return sorted(f.alias or name for name, f in current.model_fields.items())
     return None
@@ -126,10 +126,6 @@ def _inner(annotation: Any) -> Any:
         if found is not None:
             return found
     return None
-
-
-def _tagged(current: Any, tag: str) -> Any:
-    return current
 
 
 def _error(exc: ValidationError, model: type[BaseModel], source: str) -> TopologyError:
