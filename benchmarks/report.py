@@ -3,12 +3,15 @@
 Owns: the ``Comparison`` record (samples of both sides for one operation),
 medians, ratios against the target, and their rendering; likewise the
 ``Measured`` record of the rulesets benchmark, whose rows each name their own
-baseline and target. Pure: no I/O.
+baseline and target; and the labs benchmark's ``Labs`` record (samples by
+operation, size and side, the all-pairs outcomes) with its judged targets
+(``Goal``). Pure: no I/O.
 """
 
 from __future__ import annotations
 
 import statistics
+from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -16,10 +19,14 @@ from typing import Literal
 __all__ = [
     "TARGET",
     "Comparison",
+    "Goal",
+    "Labs",
     "Measured",
     "Target",
+    "format_labs",
     "format_rulesets",
     "format_table",
+    "labs_to_json",
     "layout",
     "rulesets_to_json",
     "to_json",
@@ -248,3 +255,142 @@ def rulesets_to_json(results: list[Measured]) -> list[dict[str, object]]:
         }
         for m in results
     ]
+
+
+# -- the labs benchmark: samples by (op, containers, side), and the issue's targets judged -----------
+
+LabKey = tuple[str, int, str]  # (op, containers, side)
+
+
+@dataclass(frozen=True, slots=True)
+class Goal:
+    """One target, judged: the medians behind it (``Measured``) and any false failures, which fail it."""
+
+    what: str
+    measured: Measured
+    failures: int = 0
+
+    @property
+    def verdict(self) -> str:
+        return f"FAIL ({self.failures} false failures)" if self.failures else self.measured.verdict
+
+    def cell(self) -> str:
+        """What was measured: seconds, a speedup, or (ratio targets) the ratio and both sides in ms."""
+        m, ratio = self.measured, self.measured.ratio
+        if m.target.kind == "speedup":
+            return f"{1 / ratio:.1f}x faster" if ratio else "-"
+        if m.target.kind == "ratio":
+            if ratio is None or m.baseline_median is None or m.vnetkit_median is None:
+                return "-"
+            return f"{ratio:.2f} ({m.vnetkit_median * 1000:.2f} / {m.baseline_median * 1000:.2f} ms)"
+        value = m.vnetkit_median
+        return "-" if value is None else f"{value * 1000:.1f} ms" if value < 1 else f"{value:.3f} s"
+
+
+@dataclass(slots=True)
+class Labs:
+    """A labs run: seconds by (op, containers, side), the all-pairs outcomes, notes and judged targets."""
+
+    sizes: tuple[int, ...]
+    check_size: int
+    reps: int
+    samples: dict[LabKey, list[float]] = field(default_factory=dict)
+    pairs: int = 0
+    failures: list[int] = field(default_factory=list)  # vnetkit all-pairs: false failures per run
+    reasons: Counter[str] = field(default_factory=Counter)
+    loss: list[float] = field(default_factory=list)  # Mininet pingAll loss %, per run
+    notes: list[str] = field(default_factory=list)
+    goals: list[Goal] = field(default_factory=list)
+
+    def add(self, op: str, size: int, side: str, seconds: float) -> None:
+        self.samples.setdefault((op, size, side), []).append(seconds)
+
+    def get(self, op: str, size: int, side: str) -> list[float]:
+        return self.samples.get((op, size, side), [])
+
+    def median(self, op: str, size: int, side: str) -> float | None:
+        values = self.samples.get((op, size, side))
+        return statistics.median(values) if values else None
+
+
+def _ms3(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def _x(base: float | None, mine: float | None) -> str:
+    return "-" if base is None or not mine else f"{base / mine:.1f}x"
+
+
+def _per(value: float | None, size: int) -> str:
+    return "-" if value is None else f"{value / size * 1000:.2f}"
+
+
+_LAB_HEADER = (
+    "op|containers|vnetkit s|shell s|mininet s|shell/vnk|mininet/vnk|vnk ms/ctr|shell ms/ctr|mininet ms/ctr"
+)
+_PAIRS_HEADER = (
+    "all-pairs|containers|pairs|vnetkit s|failed (worst)|mininet pingAll s|mininet loss %|mininet/vnk"
+)
+
+
+def format_labs(result: Labs) -> str:
+    """Medians per op and size (speedups, ms per container), then all-pairs, the targets and notes."""
+    rows = [_LAB_HEADER.split("|")]
+    for op in ("up", "down", "re-up", "cli up", "cli down"):
+        for size in result.sizes:
+            vnk, shell, mn = (result.median(op, size, side) for side in ("vnetkit", "shell", "mininet"))
+            if vnk is not None:
+                times = [_ms3(v) for v in (vnk, shell, mn)]
+                per = [_per(v, size) for v in (vnk, shell, mn)]
+                rows.append([op, str(size), *times, _x(shell, vnk), _x(mn, vnk), *per])
+    parts = [layout(rows, numeric=set(range(1, 10)))] if len(rows) > 1 else []
+    n = result.check_size
+    vnk, mn = result.median("all-pairs", n, "vnetkit"), result.median("all-pairs", n, "mininet")
+    if vnk is not None or mn is not None:
+        failed = "-" if not result.failures else str(max(result.failures))
+        failed += f" {dict(result.reasons)}" if result.reasons else ""
+        loss = f"{statistics.median(result.loss):.1f}" if result.loss else "-"
+        pairs = str(result.pairs or n * (n - 1))
+        times = [_ms3(v) for v in (vnk, mn)]
+        row = ["ping", str(n), pairs, times[0], failed, times[1], loss, _x(mn, vnk)]
+        parts.append(layout([_PAIRS_HEADER.split("|"), row], numeric={1, 2, 3, 5, 6, 7}))
+    goals = [("target", "measured", "target", "verdict")]
+    goals += [(g.what, g.cell(), str(g.measured.target), g.verdict) for g in result.goals]
+    if len(goals) > 1:
+        parts.append(layout(goals, numeric={1}))
+    if result.notes:
+        parts.append("\n".join(f"note: {line}" for line in result.notes))
+    return "\n\n".join(parts)
+
+
+def labs_to_json(result: Labs) -> dict[str, object]:
+    """Every sample, the all-pairs outcomes and every target's verdict, for programs."""
+    samples = [
+        {"op": op, "containers": size, "side": side, "seconds": values, "median": statistics.median(values)}
+        for (op, size, side), values in result.samples.items()
+    ]
+    targets = [
+        {
+            "what": g.what,
+            "target": {"kind": g.measured.target.kind, "value": g.measured.target.value},
+            "vnetkit_median": g.measured.vnetkit_median,
+            "baseline_median": g.measured.baseline_median,
+            "ratio": g.measured.ratio,
+            "verdict": g.verdict,
+        }
+        for g in result.goals
+    ]
+    return {
+        "sizes": list(result.sizes),
+        "check_containers": result.check_size,
+        "reps": result.reps,
+        "samples": samples,
+        "all_pairs": {
+            "pairs": result.pairs,
+            "false_failures": result.failures,
+            "reasons": dict(result.reasons),
+            "mininet_loss_pct": result.loss,
+        },
+        "targets": targets,
+        "notes": result.notes,
+    }

@@ -1,10 +1,13 @@
 """Run the benchmarks and print vnetkit's time ratios: ``python benchmarks/run.py``.
 
-Three suites (``--suite``, default all): ``iptables``, the verbs against the
+Four suites (``--suite``, default all): ``iptables``, the verbs against the
 go-iptables anchor (``bench_iptables``); ``rulesets``, transactions, sync,
 snapshots and the save format against the raw iptables-restore/-save and goipt
 (``bench_rulesets``); ``links``, 200 veth pairs into 200 new namespaces
-against ``ip`` and pyroute2, and their teardown (``bench_links``).
+against ``ip`` and pyroute2, and their teardown (``bench_links``); ``labs``,
+a docker-bridge lab of 10/100/300 containers up and down against a shell
+script of ``ip`` commands and Mininet, re-up, and all-pairs checks against
+Mininet's pingAll (``bench_labs``).
 
 Owns: the command line, building the anchor, the safety checks around a run
 (root only; no benchmark namespace left behind; the root namespace's rules
@@ -14,8 +17,9 @@ wrong (2).
 
 Absolute times on a shared machine are noise; only ratios against the anchor
 measured in the same run, in the same namespace, are compared with the target
-(exceptions, set by their issues: parsing a 100,000-rule dump, and a veth
-pair and the teardown of 200 in the links suite, have absolute targets).
+(exceptions, set by their issues: parsing a 100,000-rule dump, a veth pair
+and the teardown of 200 in the links suite, and a lab's up, down, re-up and
+all-pairs check in the labs suite, have absolute targets).
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ if __name__ == "__main__" and sys.path and Path(sys.path[0]).resolve() == _REPO 
 from benchmarks import (  # noqa: E402 - needs the repo root on sys.path
     anchor,
     bench_iptables,
+    bench_labs,
     bench_links,
     bench_rulesets,
     quiet,
@@ -49,8 +54,13 @@ from vnetkit.iptables.caps import Backend  # noqa: E402 - likewise
 
 _COUNTERS = re.compile(r"\[\d+:\d+\]")
 _ROOT_SAVERS = ("iptables-nft-save", "ip6tables-nft-save", "iptables-legacy-save", "ip6tables-legacy-save")
-SUITES = ("iptables", "rulesets", "links", "all")
-_SUITE_OPS = {"iptables": bench_iptables.OPS, "rulesets": bench_rulesets.OPS, "links": bench_links.OPS}
+SUITES = ("iptables", "rulesets", "links", "labs", "all")
+_SUITE_OPS = {
+    "iptables": bench_iptables.OPS,
+    "rulesets": bench_rulesets.OPS,
+    "links": bench_links.OPS,
+    "labs": bench_labs.OPS,
+}
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -65,13 +75,15 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         default="all",
         help="iptables: the verbs vs go-iptables; rulesets: transaction, sync, snapshot, save format; "
         "links: veth pairs into new namespaces vs ip and pyroute2, and their teardown; "
+        "labs: docker-bridge labs up/down vs a shell script and Mininet, re-up, all-pairs checks; "
         "all (default): every suite",
     )
     parser.add_argument(
         "--quick",
         action="store_true",
         help="one repetition of 200 rules (rulesets: 1000 rules, a 10000-rule dump; "
-        f"links: {bench_links.QUICK_PAIRS} pairs): a smoke run",
+        f"links: {bench_links.QUICK_PAIRS} pairs; labs: {_sizes(bench_labs.QUICK_SIZES)} containers, "
+        f"all-pairs on {bench_labs.QUICK_CHECK_SIZE}): a smoke run",
     )
     parser.add_argument(
         "-n", "--rules", type=int, default=None, help="iptables suite: rules per operation (default 1000)"
@@ -83,15 +95,28 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         help=f"links suite: veth pairs, each into its own namespace (default {bench_links.PAIRS})",
     )
     parser.add_argument(
+        "--lab-sizes",
+        type=_size_list,
+        default=None,
+        help=f"labs suite: containers per lab, comma-separated (default {_sizes(bench_labs.SIZES)})",
+    )
+    parser.add_argument(
+        "--lab-check-size",
+        type=int,
+        default=None,
+        help=f"labs suite: containers of the all-pairs check (default {bench_labs.CHECK_SIZE})",
+    )
+    parser.add_argument(
         "--reps", type=int, default=None, help="repetitions; medians are compared (default 3)"
     )
     parser.add_argument(
         "--only",
         action="append",
-        choices=bench_iptables.OPS + bench_rulesets.OPS + bench_links.OPS,
+        choices=bench_iptables.OPS + bench_rulesets.OPS + bench_links.OPS + bench_labs.OPS,
         metavar="OP",
         help=f"run only this operation (repeatable); iptables suite: {', '.join(bench_iptables.OPS)}; "
-        f"rulesets suite: {', '.join(bench_rulesets.OPS)}; links suite: {', '.join(bench_links.OPS)}",
+        f"rulesets suite: {', '.join(bench_rulesets.OPS)}; links suite: {', '.join(bench_links.OPS)}; "
+        f"labs suite: {', '.join(bench_labs.OPS)}",
     )
     parser.add_argument(
         "--backend",
@@ -111,8 +136,14 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     args.rules = args.rules or (200 if args.quick else 1000)
     args.reps = args.reps or (1 if args.quick else 3)
     args.pairs = args.pairs or (bench_links.QUICK_PAIRS if args.quick else bench_links.PAIRS)
+    args.lab_sizes = args.lab_sizes or (bench_labs.QUICK_SIZES if args.quick else bench_labs.SIZES)
+    args.lab_check_size = args.lab_check_size or (
+        bench_labs.QUICK_CHECK_SIZE if args.quick else bench_labs.CHECK_SIZE
+    )
     if args.rules < 1 or args.reps < 1 or args.pairs < 1:
         parser.error("--rules, --pairs and --reps must be at least 1")
+    if not 2 <= args.lab_check_size <= bench_labs.MAX_CONTAINERS:
+        parser.error(f"--lab-check-size: 2 to {bench_labs.MAX_CONTAINERS} containers")
     if args.pairs > 16_000:
         parser.error("--pairs: at most 16000 (the pairs' /30 networks live in 10.200.0.0/16)")
     suites = [name for name in _SUITE_OPS if args.suite in (name, "all")]
@@ -124,6 +155,21 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         suites = [name for name in suites if any(op in _SUITE_OPS[name] for op in args.only)]
     args.suites = suites
     return args
+
+
+def _sizes(sizes: tuple[int, ...]) -> str:
+    return ",".join(str(n) for n in sizes)
+
+
+def _size_list(text: str) -> tuple[int, ...]:
+    """``10,100,300``: distinct container counts, ascending."""
+    try:
+        sizes = sorted({int(part) for part in text.split(",") if part.strip()})
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: give numbers such as 10,100,300") from None
+    if not sizes or sizes[0] < 1 or sizes[-1] > bench_labs.MAX_CONTAINERS:
+        raise argparse.ArgumentTypeError(f"{text!r}: each from 1 to {bench_labs.MAX_CONTAINERS}")
+    return tuple(sizes)
 
 
 def _ops(args: argparse.Namespace, suite: str) -> list[str]:
@@ -162,7 +208,7 @@ def _root_links() -> list[tuple[object, ...]]:
 
 
 def _ours() -> list[str]:
-    mine = f"{bench_iptables.NETNS_PREFIX}{os.getpid()}-"
+    mine = (f"{bench_iptables.NETNS_PREFIX}{os.getpid()}-", bench_labs.lab_prefix())
     return [name for name in netns.list_names() if name.startswith(mine)]
 
 
@@ -191,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     signal.signal(signal.SIGTERM, _on_sigterm)
     ops, ruleset_ops = _ops(args, "iptables"), _ops(args, "rulesets")
-    links_ops = _ops(args, "links")
+    links_ops, labs_ops = _ops(args, "links"), _ops(args, "labs")
     goipt = _anchor_binary(args) if ops or ruleset_ops else None  # the links suite needs no anchor
     backends: list[Backend] = [b for b in bench_iptables.BACKENDS if not args.backend or b in args.backend]
     sizes = bench_rulesets.QUICK if args.quick else bench_rulesets.REFERENCE
@@ -200,6 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     results: list[report.Comparison] = []
     rulesets: list[report.Measured] = []
     links: list[bench_links.Row] = []
+    labs: report.Labs | None = None
     try:
         if ops:
             quiet.wait_for_quiet("iptables", _progress)
@@ -213,6 +260,15 @@ def main(argv: list[str] | None = None) -> int:
             )
         if links_ops:
             links = bench_links.run(pairs=args.pairs, reps=args.reps, progress=_progress)
+        if labs_ops:
+            labs = bench_labs.run(
+                sizes=args.lab_sizes,
+                check_size=args.lab_check_size,
+                reps=args.reps,
+                ops=labs_ops,
+                anchors=args.anchors,
+                progress=_progress,
+            )
     except (anchor.HarnessError, bench_iptables.BenchmarkError, VnetkitError) as exc:
         print(f"benchmark failed: {exc}", file=sys.stderr)
         return 1
@@ -236,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     if changed or leftover:
         return 1
-    _output(args, goipt=goipt, sizes=sizes, results=results, rulesets=rulesets, links=links)
+    _output(args, goipt=goipt, sizes=sizes, results=results, rulesets=rulesets, links=links, labs=labs)
     return 0
 
 
@@ -248,6 +304,7 @@ def _output(
     results: list[report.Comparison],
     rulesets: list[report.Measured],
     links: list[bench_links.Row],
+    labs: report.Labs | None,
 ) -> None:
     """The tables of the suites that ran, or all of it as JSON with ``--json``."""
     ran = set(args.suites)
@@ -257,6 +314,8 @@ def _output(
             out["rulesets"] = report.rulesets_to_json(rulesets)
         if "links" in ran:
             out["links"] = {"pairs": args.pairs, "rows": bench_links.links_to_json(links)}
+        if labs is not None:
+            out["labs"] = report.labs_to_json(labs)
         print(json.dumps(out, indent=2))
         return
     if "iptables" in ran:
@@ -265,6 +324,8 @@ def _output(
         _print_rulesets(args, rulesets, sizes)
     if "links" in ran:
         _print_links(args, links)
+    if labs is not None:
+        _print_labs(args, labs)
 
 
 def _progress(line: str) -> None:
@@ -321,6 +382,28 @@ def _print_links(args: argparse.Namespace, rows: list[bench_links.Row]) -> None:
     print("no benchmark namespace left behind; the root namespace's links and addresses unchanged")
     if args.pairs != bench_links.PAIRS or args.reps < 3:
         print(f"(not the reference setting: the targets apply to {bench_links.PAIRS} pairs, 3 repetitions)")
+
+
+def _print_labs(args: argparse.Namespace, labs: report.Labs) -> None:
+    print(
+        f"\nlabs: docker-bridge lab up/down, {_sizes(labs.sizes)} containers, vnetkit (API in-process) vs "
+        f"a shell script of ip commands vs Mininet; all-pairs on {labs.check_size}; "
+        f"medians of {args.reps} interleaved run(s)"
+    )
+    print(report.format_labs(labs))
+    missed = [g.what for g in labs.goals if g.verdict.startswith("FAIL")]
+    if missed:
+        print(f"\nMISSED the target ({len(missed)}): {', '.join(missed)}")
+    elif any(g.verdict == "n/a" for g in labs.goals):
+        print("\nthe measured rows are within their targets; rows marked n/a were not compared")
+    else:
+        print("\nall within the target")
+    print("no benchmark namespace left behind; the root namespace's links and addresses unchanged")
+    if labs.sizes != bench_labs.SIZES or labs.check_size != bench_labs.CHECK_SIZE or args.reps < 3:
+        print(
+            f"(not the reference setting: the targets apply to {_sizes(bench_labs.SIZES)} containers, "
+            f"all-pairs on {bench_labs.CHECK_SIZE}, 3 repetitions)"
+        )
 
 
 if __name__ == "__main__":

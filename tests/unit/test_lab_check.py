@@ -13,7 +13,7 @@ from rich.table import Table
 
 from vnetkit.errors import ConfigError, TopologyError
 from vnetkit.exec.host import Host
-from vnetkit.exec.probe import Listen, Probe, reason_of, run_probes
+from vnetkit.exec.probe import Listen, NeighbourTable, Probe, reason_of, run_probes
 from vnetkit.model.addresses import Address
 from vnetkit.topology.check import (
     CheckReport,
@@ -22,6 +22,8 @@ from vnetkit.topology.check import (
     choose_address,
     destination,
     listeners,
+    neighbour_warnings,
+    neighbours_needed,
     probe_for,
     run_checks,
 )
@@ -321,3 +323,29 @@ def test_matrix_leaves_pairs_without_a_check_blank_and_colours_expected_failures
     assert "green" in str(getattr(cell, "style", ""))
     blank = matrix.columns[1]._cells[1]  # row b, column a
     assert str(blank) == ""
+
+
+# -- the kernel's neighbour table -------------------------------------------------------------
+
+
+def test_all_pairs_on_one_subnet_need_an_entry_per_ordered_pair() -> None:
+    nodes = [_node(f"n{i}", f"10.0.0.{i + 1}/24") for i in range(5)]
+    spec = _spec(*nodes)
+    assert neighbours_needed(spec, all_pairs(spec)) == {4: 20}
+    # a routed destination takes no entry of its own; one check on a link takes one each side
+    routed = _check("n0", "192.0.2.1", proto="tcp", port=80)
+    assert neighbours_needed(spec, [routed]) == {}
+    assert neighbours_needed(spec, [_check("n0", "10.0.0.2", target="n1")]) == {4: 2}
+    dual = _spec(_node("a", "fd00::1/64", "10.0.0.1/24"), _node("b", "fd00::2/64"))
+    assert neighbours_needed(dual, [_check("a", "fd00::2", target="b")]) == {6: 2}
+
+
+def test_a_warning_when_the_checks_do_not_fit_in_the_kernels_table() -> None:
+    fits = neighbour_warnings({4: 2450}, [NeighbourTable(4, 10, 4096)])
+    assert fits == []
+    [warning] = neighbour_warnings({4: 2450, 6: 4}, [NeighbourTable(4, 10, 1024), NeighbourTable(6, 0, 1024)])
+    assert "2450 neighbour entries (IPv4)" in warning
+    assert "net.ipv4.neigh.default.gc_thresh3" in warning
+    assert "holds 1024" in warning
+    assert neighbour_warnings({6: 1000}, [NeighbourTable(6, 100, 1024)]) != []
+    assert neighbour_warnings({}, [NeighbourTable(4, 1024, 1024)]) == []

@@ -245,6 +245,8 @@ def check_cmd(ref: str, all_pairs: bool, timeout: float, as_json: bool) -> int:
         raise ConfigError(f"lab {spec.name} declares no checks (add 'checks:' or use --all-pairs)")
     with Host() as host:
         report = check.run_checks(spec, checks, host=host, timeout=timeout)
+    for warning in report.warnings:
+        render.diagnostic(f"warning: {warning}")
     if as_json:
         render.emit_json(report.to_json())
     else:

@@ -1,7 +1,8 @@
 """Reachability probes: sockets vnetkit opens inside network namespaces, all driven from one thread.
 
 Owns: ``Probe`` (from a namespace to an address, icmp/tcp/udp, and where to
-listen for it), ``ProbeResult``, and ``run_probes``, which opens every socket
+listen for it), ``ProbeResult``, ``neighbour_table`` (how full the kernel's
+ARP/NDP table, shared by every namespace, is) and ``run_probes``, which opens every socket
 a run needs, sends, listens, matches answers and closes every socket it
 opened, whatever happens. It is the only code that reads errno values for
 probing; a failure comes back as a short reason ("refused", "timeout", "no
@@ -48,7 +49,16 @@ from typing import Literal
 from vnetkit.errors import ConfigError, OperationError, PermissionDenied
 from vnetkit.exec.host import Host
 
-__all__ = ["Listen", "Probe", "ProbeResult", "Proto", "run_probes"]
+__all__ = [
+    "Listen",
+    "NeighbourTable",
+    "Probe",
+    "ProbeResult",
+    "Proto",
+    "neighbour_table",
+    "reason_of",
+    "run_probes",
+]
 
 Proto = Literal["icmp", "tcp", "udp"]
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -154,6 +164,35 @@ class ProbeResult:
 def reason_of(err: int) -> str:
     """A few words for an errno a probe met."""
     return _ERRNO_REASONS.get(err) or (errno.errorcode.get(err, str(err)).lower() if err else "ok")
+
+
+@dataclass(frozen=True, slots=True)
+class NeighbourTable:
+    """The kernel's neighbour table of one IP version: ``in_use`` entries of at most ``limit``.
+
+    One table serves every namespace (``limit`` is the root namespace's
+    ``net.ipv4.neigh.default.gc_thresh3``, or ipv6's); past it, no namespace
+    can add a neighbour until entries idle for 5 s are reclaimed.
+    """
+
+    version: int
+    in_use: int
+    limit: int
+
+
+def neighbour_table(version: int) -> NeighbourTable | None:
+    """How full the kernel's ARP (4) or NDP (6) table is now; None if it cannot be read."""
+    family = "ipv4" if version == 4 else "ipv6"
+    stat = "arp_cache" if version == 4 else "ndisc_cache"
+    try:
+        with open(f"/proc/sys/net/{family}/neigh/default/gc_thresh3", encoding="ascii") as f:
+            limit = int(f.read())
+        with open(f"/proc/net/stat/{stat}", encoding="ascii") as f:
+            f.readline()  # the column names; each row is a CPU's, the first column the table's size
+            in_use = int(f.readline().split()[0], 16)
+    except (OSError, ValueError, IndexError):
+        return None
+    return NeighbourTable(version, in_use, limit)
 
 
 def run_probes(
@@ -464,7 +503,7 @@ class _Run:
             replies = []
             for level, kind, info in ancillary:
                 if v4 and (level, kind) == (socket.IPPROTO_IP, _IP_PKTINFO) and len(info) >= 12:
-                    # reply from the address the datagram was sent to: in_pktinfo's ipi_spec_dst
+                    # reply from the address it was sent to: its ipi_addr as our ipi_spec_dst
                     replies.append((level, kind, struct.pack("=i4s4s", 0, info[8:12], bytes(4))))
                 elif not v4 and (level, kind) == (socket.IPPROTO_IPV6, socket.IPV6_PKTINFO):
                     replies.append((level, kind, info[:20]))

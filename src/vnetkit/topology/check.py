@@ -3,8 +3,10 @@
 Owns: turning resolved checks (``CheckSpec``) into probes (the source node's
 namespace, the address, and the namespaces that listen for tcp/udp),
 ``all_pairs`` (a ping from every node to every other node), running them all
-at once (``run_checks``) and the report (``CheckReport``: JSON for programs,
-a table of checks or a nodes x nodes matrix for people). Pure but for
+at once (``run_checks``), the report (``CheckReport``: JSON for programs,
+a table of checks or a nodes x nodes matrix for people) and the warning
+when the checks need more neighbour entries than the kernel's table, shared
+by every namespace, has room for (``neighbours_needed``). Pure but for
 ``run_checks``, which hands the probes to ``vnetkit.exec.probe``. Does not
 own: sockets, errno or timing (``exec.probe``), reading checks from a file
 (``resolve``), or exit statuses and printing (the CLI).
@@ -31,7 +33,7 @@ from rich.text import Text
 
 from vnetkit.errors import TopologyError
 from vnetkit.exec.host import Host
-from vnetkit.exec.probe import Listen, Probe, run_probes
+from vnetkit.exec.probe import Listen, NeighbourTable, Probe, neighbour_table, run_probes
 from vnetkit.model.addresses import Address
 from vnetkit.topology.spec import CheckSpec, LabSpec, NodeSpec
 
@@ -42,6 +44,8 @@ __all__ = [
     "choose_address",
     "destination",
     "listeners",
+    "neighbour_warnings",
+    "neighbours_needed",
     "probe_for",
     "run_checks",
 ]
@@ -90,10 +94,15 @@ class CheckResult:
 
 @dataclass(frozen=True, slots=True)
 class CheckReport:
-    """Every check's result, in order; ``nodes`` (the lab's, in order) are the matrix's rows and columns."""
+    """Every check's result, in order; ``nodes`` (the lab's, in order) are the matrix's rows and columns.
+
+    ``warnings`` say why failures may not be the lab's fault (a kernel table
+    too small for this many checks at once); they are not part of ``ok``.
+    """
 
     results: tuple[CheckResult, ...]
     nodes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -269,6 +278,47 @@ def listeners(spec: LabSpec, check: CheckSpec) -> tuple[Listen, ...]:
     return tuple(found)
 
 
+def neighbours_needed(spec: LabSpec, checks: Sequence[CheckSpec]) -> dict[int, int]:
+    """How many neighbour (ARP/NDP) entries the checks make, by IP version.
+
+    A destination on a subnet of its source takes an entry in the source, and
+    (when it is a node of the lab) one in the destination for the source's
+    address, made as it answers. Routed checks share their gateway's entry.
+    """
+    entries: set[tuple[str, IPAddress]] = set()
+    for check in checks:
+        source = _node(spec, check.source, check, "source")
+        mine = [a.interface.ip for a in _addresses(source) if check.address in a.interface.network]
+        if not mine:
+            continue
+        entries.add((source.netns, check.address))
+        target = destination(spec, check)
+        if target is not None and target.name != source.name:
+            entries.add((target.netns, mine[0]))
+    counts = {4: 0, 6: 0}
+    for _, address in entries:
+        counts[address.version] += 1
+    return {version: count for version, count in counts.items() if count}
+
+
+def neighbour_warnings(needed: dict[int, int], tables: Sequence[NeighbourTable]) -> list[str]:
+    """What to tell a user whose checks need more neighbour entries than the kernel's table has room for."""
+    found = []
+    for table in tables:
+        want = needed.get(table.version, 0)
+        if want and table.in_use + want > table.limit:
+            family = "ipv4" if table.version == 4 else "ipv6"
+            found.append(
+                f"these checks need about {want} neighbour entries (IPv{table.version}) at once; the "
+                f"kernel's table, shared by every namespace, holds {table.limit} "
+                f"(net.{family}.neigh.default.gc_thresh3) and has {table.in_use} in use: probes past "
+                f"that fail for want of an entry, and no namespace (the host's own included) can add "
+                f"a neighbour until entries idle for 5 s are reclaimed. Raise gc_thresh3 (and "
+                f"gc_thresh2) on the host, or check fewer pairs at once"
+            )
+    return found
+
+
 def probe_for(spec: LabSpec, check: CheckSpec) -> Probe:
     """The probe that checks ``check``: from its source node's namespace, listening where it should."""
     if check.proto != "icmp" and check.port is None:
@@ -293,9 +343,12 @@ def run_checks(
     """
     chosen = tuple(spec.checks if checks is None else checks)
     probes = [probe_for(spec, check) for check in chosen]
+    needed = neighbours_needed(spec, chosen)
+    tables = [table for version in needed if (table := neighbour_table(version)) is not None]
+    warnings = tuple(neighbour_warnings(needed, tables))
     found = run_probes(host, probes, timeout=timeout)
     results = tuple(
         CheckResult(check, "pass" if result.ok else "fail", result.rtt_ms, result.reason)
         for check, result in zip(chosen, found, strict=True)
     )
-    return CheckReport(results, nodes=tuple(node.name for node in spec.nodes))
+    return CheckReport(results, nodes=tuple(node.name for node in spec.nodes), warnings=warnings)
