@@ -385,10 +385,11 @@ def _print_links(args: argparse.Namespace, rows: list[bench_links.Row]) -> None:
 
 
 def _print_labs(args: argparse.Namespace, labs: report.Labs) -> None:
+    what = [f"up/down of {_sizes(labs.sizes)} containers"] if labs.sizes else []
+    what += [f"all-pairs on {labs.check_size}"] if labs.check_size else []
     print(
-        f"\nlabs: docker-bridge lab up/down, {_sizes(labs.sizes)} containers, vnetkit (API in-process) vs "
-        f"a shell script of ip commands vs Mininet; all-pairs on {labs.check_size}; "
-        f"medians of {args.reps} interleaved run(s)"
+        f"\nlabs: docker-bridge labs, {' and '.join(what)}; vnetkit (API in-process) vs a shell script "
+        f"of ip commands vs Mininet; medians of {args.reps} interleaved run(s)"
     )
     print(report.format_labs(labs))
     missed = [g.what for g in labs.goals if g.verdict.startswith("FAIL")]
