@@ -118,7 +118,7 @@ def plan_cmd(file: str, as_json: bool, backend: str) -> None:
         return
     for line in plan.lines():
         click.echo(line)
-    out.print(f"[bold]{len(plan)} action(s)[/bold]")
+    out.print(f"[bold]{len(plan.lines())} change(s)[/bold]")
 
 
 @lab.command("up")
@@ -153,7 +153,7 @@ def up_cmd(file: str, as_json: bool, backend: str) -> None:
     else:
         for line in result.plan.lines():
             click.echo(line)
-        out.print(f"lab {spec.name}: up ({len(result.plan)} action(s), {len(spec.nodes)} node(s))")
+        out.print(f"lab {spec.name}: up ({len(result.plan.lines())} change(s), {len(spec.nodes)} node(s))")
 
 
 @lab.command("down")

@@ -57,7 +57,7 @@ def family(ipv6: bool) -> str:
     return "ipv6" if ipv6 else "ipv4"
 
 
-def observe_node(node: NodeSpec, *, host: Host, backend: str | None = None) -> NodeState:
+def observe_node(node: NodeSpec, *, host: Host, backend: str = "auto") -> NodeState:
     """What exists of ``node``: its namespace, links, addresses, routes, sysctls and rules."""
     if not _netns.exists(node.netns):
         return NodeState(node.netns, exists=False)
@@ -96,7 +96,7 @@ def observe(
     *,
     host: Host,
     known: dict[str, str] | None = None,
-    backend: str | None = None,
+    backend: str = "auto",
 ) -> Observed:
     """What exists of ``spec``'s lab; ``known`` (node -> namespace, from the ledger) adds leftovers."""
     out = Observed(spec.name)

@@ -207,6 +207,18 @@ class _Resolver:
                     )
                 if getattr(decl, "hairpin", None) and master is None:
                     raise _fail(f"{where}.hairpin", "hairpin is a bridge port's setting: give 'master' too")
+                if isinstance(decl, MacvlanInterface | IpvlanInterface):
+                    self.segments.join((name, iface), (name, decl.lower))  # on its lower's wire
+                elif isinstance(decl, VxlanInterface):
+                    self.segments.join(
+                        (name, iface), ("#vxlan", f"{decl.vni}/{decl.port}")
+                    )  # one VNI, one wire
+        # A VLAN's wire: its id on its lower's wire (known once every other join is made).
+        for name, declared in self.lab.nodes.items():
+            for iface, decl in declared.interfaces.items():
+                if isinstance(decl, VlanInterface):
+                    wire = self.segments.find((name, decl.lower))
+                    self.segments.join((name, iface), ("#vlan", f"{wire[0]}:{wire[1]}.{decl.id}"))
 
     def _addresses(self) -> None:
         seen: dict[IPAddress, str] = {}
