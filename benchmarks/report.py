@@ -294,6 +294,7 @@ class Labs:
     sizes: tuple[int, ...]
     check_size: int
     reps: int
+    compare_size: int = 0  # the all-pairs size both vnetkit and Mininet run at (the host's table allows)
     samples: dict[LabKey, list[float]] = field(default_factory=dict)
     pairs: int = 0
     failures: list[int] = field(default_factory=list)  # vnetkit all-pairs: false failures per run
@@ -344,16 +345,20 @@ def format_labs(result: Labs) -> str:
                 per = [_per(v, size) for v in (vnk, shell, mn)]
                 rows.append([op, str(size), *times, _x(shell, vnk), _x(mn, vnk), *per])
     parts = [layout(rows, numeric=set(range(1, 10)))] if len(rows) > 1 else []
-    n = result.check_size
-    vnk, mn = result.median("all-pairs", n, "vnetkit"), result.median("all-pairs", n, "mininet")
-    if vnk is not None or mn is not None:
-        failed = "-" if not result.failures else str(max(result.failures))
-        failed += f" {dict(result.reasons)}" if result.reasons else ""
-        loss = f"{statistics.median(result.loss):.1f}" if result.loss else "-"
-        pairs = str(result.pairs or n * (n - 1))
+    ping_rows = [_PAIRS_HEADER.split("|")]
+    for n in sorted({result.check_size, result.compare_size or result.check_size}):
+        vnk, mn = result.median("all-pairs", n, "vnetkit"), result.median("all-pairs", n, "mininet")
+        if vnk is None and mn is None:
+            continue
+        failed = "-"
+        if n == result.check_size and result.failures:
+            failed = str(max(result.failures)) + (f" {dict(result.reasons)}" if result.reasons else "")
+        loss = f"{statistics.median(result.loss):.1f}" if result.loss and mn is not None else "-"
+        pairs = str(result.pairs if n == result.check_size and result.pairs else n * (n - 1))
         times = [_ms3(v) for v in (vnk, mn)]
-        row = ["ping", str(n), pairs, times[0], failed, times[1], loss, _x(mn, vnk)]
-        parts.append(layout([_PAIRS_HEADER.split("|"), row], numeric={1, 2, 3, 5, 6, 7}))
+        ping_rows.append(["ping", str(n), pairs, times[0], failed, times[1], loss, _x(mn, vnk)])
+    if len(ping_rows) > 1:
+        parts.append(layout(ping_rows, numeric={1, 2, 3, 5, 6, 7}))
     goals = [("target", "measured", "target", "verdict")]
     goals += [(g.what, g.cell(), str(g.measured.target), g.verdict) for g in result.goals]
     if len(goals) > 1:
@@ -383,6 +388,7 @@ def labs_to_json(result: Labs) -> dict[str, object]:
     return {
         "sizes": list(result.sizes),
         "check_containers": result.check_size,
+        "compare_containers": result.compare_size,
         "reps": result.reps,
         "samples": samples,
         "all_pairs": {

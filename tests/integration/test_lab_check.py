@@ -1,4 +1,5 @@
-"""``run_checks`` against real namespaces: pings, tcp/udp with listeners vnetkit opens, DNAT, all pairs.
+"""``run_checks`` against real namespaces: pings, tcp/udp with listeners vnetkit opens, DNAT, all pairs,
+neighbours pinned for a run (added only where missing, removed exactly).
 
 Each test builds its small network by hand in namespaces named
 ``vnk-t<pid>-<node>`` (made and deleted by ``_Net``, which checks none
@@ -12,14 +13,17 @@ import ipaddress
 import itertools
 import os
 import socket
+import subprocess
 import time
 from collections.abc import Iterator
 from typing import Literal
 
 import pytest
 
+from vnetkit.exec import neighbours as _neighbours
 from vnetkit.exec import netns as _netns
 from vnetkit.exec.host import Host
+from vnetkit.exec.neighbours import Pin, pin_neighbours
 from vnetkit.exec.probe import Listen, Probe, run_probes
 from vnetkit.iptables import IPTables
 from vnetkit.links import Bridge, Links, Veth
@@ -342,3 +346,107 @@ def test_probes_listen_where_told(trio: _Net) -> None:
         timeout=1.0,
     )
     assert (found[0].ok, found[0].reason) == (False, "refused")
+
+
+# -- neighbours pinned for a run -------------------------------------------------------------------
+
+
+def _neigh(net: _Net, node: str, *args: str) -> list[str]:
+    out = subprocess.run(
+        ["ip", "-4", "-n", net.netns(node), "neigh", "show", *args],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return sorted(line.strip() for line in out.splitlines() if line.strip())
+
+
+def _ip(net: _Net, node: str, *args: str) -> None:
+    subprocess.run(["ip", "-n", net.netns(node), *args], check=True)
+
+
+def _mac(net: _Net, node: str, dev: str) -> str:
+    found = net.links(node).get(dev).mac
+    assert found is not None
+    return found
+
+
+def test_pins_are_added_where_missing_and_exactly_they_are_removed(net: _Net) -> None:
+    net.node("a", "b")
+    net.wire("a:eth0", "10.9.0.1/16", "b:eth0", "10.9.0.2/16")
+    b_mac = _mac(net, "b", "eth0")
+    # someone's entry, not permanent: it must stay as it is
+    _ip(net, "a", "neigh", "add", "10.9.1.7", "lladdr", "02:00:00:00:00:07", "dev", "eth0", "nud", "stale")
+    theirs = _neigh(net, "a")
+    addresses = [ipaddress.ip_address("10.9.1.1") + i for i in range(300)]
+    pins = [Pin(net.netns("a"), "eth0", address, net.netns("b"), "eth0") for address in addresses]
+    pins.append(Pin(net.netns("a"), "eth9", ipaddress.ip_address("10.9.2.1"), net.netns("b"), "eth0"))
+    pins.append(Pin(net.netns("b"), "eth0", ipaddress.ip_address("10.9.0.1"), net.netns("a"), "eth0"))
+    before = _fds()
+    pinned = pin_neighbours(net.host, pins)
+    try:
+        assert len(pinned.added) == 300  # 299 in a (10.9.1.7 was there), 1 in b
+        assert [pin.address for pin in pinned.existing] == [ipaddress.ip_address("10.9.1.7")]
+        assert [(pin.dev, why) for pin, why in pinned.missed] == [
+            ("eth9", f"no link eth9 in netns {net.netns('a')}")
+        ]
+        assert sorted(pinned.namespaces) == sorted([net.netns("a"), net.netns("b")])
+        permanent = _neigh(net, "a", "nud", "permanent")
+        assert len(permanent) == 299
+        assert all(f"lladdr {b_mac} PERMANENT" in line for line in permanent)
+        assert _neigh(net, "b", "nud", "permanent") == [
+            f"10.9.0.1 dev eth0 lladdr {_mac(net, 'a', 'eth0')} PERMANENT"
+        ]
+        # one of ours replaced meanwhile by someone else: theirs now, left alone
+        _ip(net, "a", "neigh", "replace", "10.9.1.1", "lladdr", "02:00:00:00:00:01", "dev", "eth0")
+    finally:
+        pinned.remove()
+    pinned.remove()  # safe twice
+    assert _fds() == before
+    assert _neigh(net, "a") == sorted([*theirs, "10.9.1.1 dev eth0 lladdr 02:00:00:00:00:01 PERMANENT"])
+    assert _neigh(net, "b", "nud", "permanent") == []
+
+
+def test_pinning_a_namespace_that_does_not_exist_leaves_nothing(net: _Net) -> None:
+    from vnetkit.errors import NotFound  # noqa: PLC0415 - only this test needs it
+
+    net.node("a", "b")
+    net.wire("a:eth0", "10.9.0.1/16", "b:eth0", "10.9.0.2/16")
+    pins = [Pin(net.netns("a"), "eth0", ipaddress.ip_address("10.9.0.2"), net.netns("b"), "eth0")]
+    pins.append(Pin(net.netns("ghost"), "eth0", ipaddress.ip_address("10.9.0.1"), net.netns("a"), "eth0"))
+    before = _fds()
+    with pytest.raises(NotFound, match="ghost"):
+        pin_neighbours(net.host, pins)
+    assert _fds() == before
+    assert _neigh(net, "a", "nud", "permanent") == []
+
+
+def test_the_hosts_own_namespace_is_recognised_and_never_opened(net: _Net) -> None:
+    net.node("a")
+    host = _neighbours._host_namespaces()
+    own = os.stat("/proc/self/ns/net")
+    assert (own.st_dev, own.st_ino) in host
+    assert not _neighbours._is_host_namespace(net.netns("a"), host)
+    mine = os.stat(f"/run/netns/{net.netns('a')}")
+    assert _neighbours._is_host_namespace(net.netns("a"), {(mine.st_dev, mine.st_ino)})
+
+
+def test_all_pairs_with_pinned_neighbours_resolve_nothing(net: _Net) -> None:
+    _star(net, 6)
+    spec = net.spec()
+    checks = all_pairs(spec)
+    report = _run(net, checks, spec, timeout=2.0)
+    assert report.ok
+    assert report.warnings == ()  # 30 entries: not worth pinning
+    dynamic = {node: _neigh(net, node) for node in ("n0", "n5")}
+    assert all(len(found) == 5 for found in dynamic.values()), dynamic  # ARP made one per peer
+    for node in (f"n{i}" for i in range(6)):
+        _ip(net, node, "neigh", "flush", "all")
+    before = _fds()
+    report = run_checks(spec, checks, host=net.host, timeout=2.0, pin=True)
+    assert _fds() == before
+    assert report.ok
+    [note] = report.warnings
+    assert note.startswith("neighbours pinned for this run: 30 permanent entries (IPv4) in 6 namespaces")
+    for node in (f"n{i}" for i in range(6)):
+        assert _neigh(net, node) == []  # no entry left, and none was resolved: all were pinned

@@ -166,6 +166,21 @@ def test_edit_applies_only_the_difference_and_a_ping_loses_nothing(
     lines = labs.plan(moved, host=host, ledgers=ledgers)[0].lines()
     assert "host: delete address 198.51.100.1/24 on eth0" in lines
     assert "host: add address 203.0.113.1/24 on eth0" in lines
+    # a container removed from the file: its namespace goes, and its rules in node host with it
+    fewer = _docker(name, ["c1", "c2"], publish=[{"container": "c2", "port": 80, "host_port": 8080}])
+    labs.up(fewer, host=host, ledgers=ledgers)
+    assert sorted(_mine(name)) == sorted(fewer.namespaces)
+    assert "172.17.0.4" not in _save(fewer.node("host").netns, "raw")
+    assert not labs.plan(fewer, host=host, ledgers=ledgers)[0]
+
+
+def test_plan_is_a_dry_run(host: Host, ledgers: Ledgers) -> None:
+    name = _name()
+    plan, observed = labs.plan(_docker(name, ["c1"]), host=host, ledgers=ledgers)
+    assert plan
+    assert not any(state.exists for state in observed.nodes.values())
+    assert _mine(name) == []
+    assert ledgers.labs() == []
 
 
 def test_two_labs_with_the_same_node_names(host: Host, ledgers: Ledgers, made: list[str]) -> None:

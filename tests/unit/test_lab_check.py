@@ -1,4 +1,5 @@
-"""The pure parts of lab checks: which address all-pairs pings, where listeners go, the report."""
+"""The pure parts of lab checks: which address all-pairs pings, where listeners go, the report,
+and what the checks ask of the kernel's neighbour table (what to pin, when to refuse)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from rich.table import Table
 
 from vnetkit.errors import ConfigError, TopologyError
 from vnetkit.exec.host import Host
-from vnetkit.exec.probe import Listen, NeighbourTable, Probe, reason_of, run_probes
+from vnetkit.exec.neighbours import NeighbourTable, Pin
+from vnetkit.exec.probe import Listen, Probe, reason_of, run_probes
 from vnetkit.model.addresses import Address
 from vnetkit.topology.check import (
     CheckReport,
@@ -22,12 +24,14 @@ from vnetkit.topology.check import (
     choose_address,
     destination,
     listeners,
-    neighbour_warnings,
-    neighbours_needed,
+    neighbour_demands,
+    neighbour_needs,
     probe_for,
     run_checks,
 )
+from vnetkit.topology.load import load_data
 from vnetkit.topology.model import Lab
+from vnetkit.topology.resolve import best_address, resolve
 from vnetkit.topology.spec import CheckSpec, LabSpec, NodeSpec, Publish
 
 
@@ -328,24 +332,127 @@ def test_matrix_leaves_pairs_without_a_check_blank_and_colours_expected_failures
 # -- the kernel's neighbour table -------------------------------------------------------------
 
 
-def test_all_pairs_on_one_subnet_need_an_entry_per_ordered_pair() -> None:
+def _table(in_use: int = 0, soft: int = 512, limit: int = 1024, version: int = 4) -> NeighbourTable:
+    return NeighbourTable(version, in_use, soft, limit)
+
+
+def test_all_pairs_on_one_subnet_need_an_entry_per_ordered_pair_each_pinnable() -> None:
     nodes = [_node(f"n{i}", f"10.0.0.{i + 1}/24") for i in range(5)]
     spec = _spec(*nodes)
-    assert neighbours_needed(spec, all_pairs(spec)) == {4: 20}
-    # a routed destination takes no entry of its own; one check on a link takes one each side
-    routed = _check("n0", "192.0.2.1", proto="tcp", port=80)
-    assert neighbours_needed(spec, [routed]) == {}
-    assert neighbours_needed(spec, [_check("n0", "10.0.0.2", target="n1")]) == {4: 2}
-    dual = _spec(_node("a", "fd00::1/64", "10.0.0.1/24"), _node("b", "fd00::2/64"))
-    assert neighbours_needed(dual, [_check("a", "fd00::2", target="b")]) == {6: 2}
+    needs = neighbour_needs(spec, all_pairs(spec))
+    assert len(needs) == 20
+    assert len({(need.netns, need.address) for need in needs}) == 20
+    first = needs[0]  # n0 -> n1: in n0, on its eth0, at the link-layer address of n1's eth0
+    assert first.pin() == Pin("vnk-lab-n0", "eth0", ipaddress.ip_address("10.0.0.2"), "vnk-lab-n1", "eth0")
+    assert needs[1].pin() == Pin("vnk-lab-n1", "eth0", ipaddress.ip_address("10.0.0.1"), "vnk-lab-n0", "eth0")
 
 
-def test_a_warning_when_the_checks_do_not_fit_in_the_kernels_table() -> None:
-    fits = neighbour_warnings({4: 2450}, [NeighbourTable(4, 10, 4096)])
-    assert fits == []
-    [warning] = neighbour_warnings({4: 2450, 6: 4}, [NeighbourTable(4, 10, 1024), NeighbourTable(6, 0, 1024)])
-    assert "2450 neighbour entries (IPv4)" in warning
-    assert "net.ipv4.neigh.default.gc_thresh3" in warning
-    assert "holds 1024" in warning
-    assert neighbour_warnings({6: 1000}, [NeighbourTable(6, 100, 1024)]) != []
-    assert neighbour_warnings({}, [NeighbourTable(4, 1024, 1024)]) == []
+def test_a_check_needs_its_entry_and_the_answer_back_a_routed_one_none() -> None:
+    router = _node("r", "10.1.0.254/24", "10.2.0.254/24")
+    spec = _spec(_node("h1", "10.1.0.1/24"), router, _node("dual", "fd00::2/64", "10.1.0.9/24"))
+    one = neighbour_needs(spec, [_check("h1", "10.1.0.254", target="r")])
+    assert [(n.netns, str(n.address), n.dev, n.owner) for n in one] == [
+        ("vnk-lab-h1", "10.1.0.254", "eth0", ("vnk-lab-r", "eth0")),
+        ("vnk-lab-r", "10.1.0.1", "eth0", ("vnk-lab-h1", "eth0")),
+    ]
+    assert neighbour_needs(spec, [_check("h1", "10.2.0.254", target="r")]) == []  # via a gateway
+    assert neighbour_needs(spec, [_check("h1", "192.0.2.1", proto="tcp", port=80)]) == []
+    # the second address of r and of dual: the entry goes on the interface that has it
+    [there, back] = neighbour_needs(spec, [_check("dual", "10.1.0.1", target="h1")])
+    assert (there.dev, back.dev, back.owner) == ("eth1", "eth0", ("vnk-lab-dual", "eth1"))
+    # an address on the subnet that no node has: an entry no pin can stand in for
+    [stranger] = neighbour_needs(spec, [_check("h1", "10.1.0.77", expect="fail")])
+    assert (stranger.owner, stranger.pin()) == (None, None)
+
+
+def _star(count: int) -> LabSpec:
+    return _spec(*(_node(f"n{i}", f"10.8.{i // 200}.{i % 200 + 1}/16") for i in range(count)))
+
+
+def test_few_entries_are_not_pinned() -> None:
+    spec = _star(5)
+    [demand] = neighbour_demands(spec, all_pairs(spec), [_table(in_use=10)])
+    assert (demand.need, demand.pins, demand.left, demand.room) == (20, (), 20, 251)
+    assert demand.refusal() is None
+    assert demand.warning() is None
+    assert neighbour_demands(spec, all_pairs(spec), [_table(version=6)]) == []  # no IPv6 checks
+
+
+def test_more_than_a_safe_share_of_the_table_is_pinned_every_entry() -> None:
+    spec = _star(50)
+    checks = all_pairs(spec)
+    [demand] = neighbour_demands(spec, checks, [_table(in_use=40)])
+    assert demand.need == 2450 > demand.room == 236
+    assert len(demand.pins) == 2450
+    assert demand.left == 0
+    assert demand.refusal() is None
+    assert {(pin.netns, pin.owner_netns) for pin in demand.pins} == {
+        (f"vnk-lab-n{a}", f"vnk-lab-n{b}") for a in range(50) for b in range(50) if a != b
+    }
+    note = demand.pinned(2449, 1, 50)
+    assert "2449 permanent entries (IPv4) in 50 namespaces" in note
+    assert "1 were there already" in note
+    assert "removed afterwards" in note
+    assert "room for about 236 (gc_thresh2 512, 40 in use)" in note
+    # asked: pinned whatever the need; or never
+    [small] = neighbour_demands(_star(3), all_pairs(_star(3)), [_table()], pin=True)
+    assert len(small.pins) == 6
+    [never] = neighbour_demands(spec, checks, [_table(in_use=40)], pin=False)
+    assert (never.pins, never.left) == ((), 2450)
+    assert never.refusal() is not None
+
+
+def test_what_cannot_be_pinned_and_would_overflow_the_table_is_refused() -> None:
+    spec = _star(2)
+    strangers = [_check("n0", f"10.8.{100 + i // 250}.{i % 250 + 1}", expect="fail") for i in range(1100)]
+    [demand] = neighbour_demands(spec, strangers, [_table(in_use=30)])
+    assert (demand.need, len(demand.pins), demand.left) == (1100, 0, 1100)
+    refusal = demand.refusal()
+    assert refusal is not None
+    for words in (
+        "about 1100 neighbour entries (IPv4)",
+        "1100 cannot be pinned",
+        "not interfaces of the lab",
+        "shared by every namespace, the host's own included",
+        "holds 1024 (net.ipv4.neigh.default.gc_thresh3) and has 30 in use",
+        "Check fewer pairs at once",
+        "in the root namespace",
+    ):
+        assert words in refusal
+    assert "could not find" in (demand.refusal(1100, "could not find") or "")
+    # fewer: no refusal, but a warning that the host's entries may be reclaimed meanwhile
+    [crowding] = neighbour_demands(spec, strangers[:600], [_table(in_use=30)])
+    assert crowding.refusal() is None
+    warning = crowding.warning()
+    assert warning is not None
+    assert "600 neighbour entries (IPv4) that cannot be pinned" in warning
+
+
+def test_ipv6_needs_go_to_the_ndp_table() -> None:
+    spec = _spec(*(_node(f"n{i}", f"fd00::{i + 1}/64") for i in range(30)))
+    tables = [_table(version=4), _table(in_use=100, soft=256, version=6)]
+    [demand] = neighbour_demands(spec, all_pairs(spec), tables)
+    assert demand.table.version == 6
+    assert (demand.need, len(demand.pins), demand.room) == (870, 870, 78)
+    assert "net.ipv6.neigh.default.gc_thresh3" in (demand.refusal(2000) or "")
+
+
+# -- a check to a node picks the address all-pairs picks -----------------------------------------
+
+
+def test_a_check_to_a_node_resolves_to_the_address_all_pairs_pings() -> None:
+    names = ["host", "outside", "c1", "c2"]
+    pairs = [(a, b) for a in names for b in names if a != b]
+    data = {
+        "name": "pick",
+        "recipe": "docker-bridge",
+        "containers": ["c1", "c2"],
+        "checks": [{"from": a, "to": b} for a, b in pairs],
+    }
+    spec = resolve(load_data(data))
+    chosen = {(c.source, c.target): c.address for c in all_pairs(spec)}
+    assert {(c.source, c.target): c.address for c in spec.checks} == chosen
+    assert chosen[("c1", "host")] == ipaddress.ip_address("172.17.0.1")  # the bridge, not the uplink
+    assert chosen[("outside", "host")] == ipaddress.ip_address("198.51.100.1")
+    for a, b in pairs:
+        assert best_address(spec, a, b) == choose_address(spec.node(a), spec.node(b))

@@ -2,14 +2,23 @@
 
 Owns: turning resolved checks (``CheckSpec``) into probes (the source node's
 namespace, the address, and the namespaces that listen for tcp/udp),
-``all_pairs`` (a ping from every node to every other node), running them all
-at once (``run_checks``), the report (``CheckReport``: JSON for programs,
-a table of checks or a nodes x nodes matrix for people) and the warning
-when the checks need more neighbour entries than the kernel's table, shared
-by every namespace, has room for (``neighbours_needed``). Pure but for
-``run_checks``, which hands the probes to ``vnetkit.exec.probe``. Does not
-own: sockets, errno or timing (``exec.probe``), reading checks from a file
-(``resolve``), or exit statuses and printing (the CLI).
+``all_pairs`` (a ping from every node to every other node), the address to
+reach a node by (``choose_address``, also what ``resolve`` uses for a check
+to a node), running checks all at once (``run_checks``), the report
+(``CheckReport``: JSON for programs, a table of checks or a nodes x nodes
+matrix for people), and what the checks ask of the kernel's neighbour
+table (``neighbour_needs``, ``neighbour_demands``): pins to make, or why
+not to run at all. Pure but for ``run_checks``, which pins neighbours
+(``vnetkit.exec.neighbours``) and hands the probes to ``vnetkit.exec.probe``.
+Does not own: sockets, errno, netlink or timing (``exec``), reading checks
+from a file (``resolve``), or exit statuses and printing (the CLI).
+
+One neighbour table serves every namespace, the host's own included, capped
+by the root namespace's ``gc_thresh3`` (1,024 by default; all pairs of 50
+nodes on one segment need ~2,450 entries). When the checks need more than a
+safe share of it, entries whose destination is an interface of the lab are
+pinned for the run (permanent entries do not count against the cap); when
+what cannot be pinned would still overflow it, the run is refused.
 
 Where a tcp/udp check listens: in its destination node (the node it names,
 or the node that has its address) on its port; except that when
@@ -22,6 +31,7 @@ the DNAT rule is missing and hide the failure. Listeners are placed for
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,21 +41,24 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from vnetkit.errors import TopologyError
+from vnetkit.errors import OperationError, TopologyError, VnetkitError
 from vnetkit.exec.host import Host
-from vnetkit.exec.probe import Listen, NeighbourTable, Probe, neighbour_table, run_probes
+from vnetkit.exec.neighbours import NeighbourTable, Pin, Pinned, neighbour_table, pin_neighbours
+from vnetkit.exec.probe import Listen, Probe, run_probes
 from vnetkit.model.addresses import Address
 from vnetkit.topology.spec import CheckSpec, LabSpec, NodeSpec
 
 __all__ = [
     "CheckReport",
     "CheckResult",
+    "NeighbourDemand",
+    "NeighbourNeed",
     "all_pairs",
     "choose_address",
     "destination",
     "listeners",
-    "neighbour_warnings",
-    "neighbours_needed",
+    "neighbour_demands",
+    "neighbour_needs",
     "probe_for",
     "run_checks",
 ]
@@ -115,8 +128,12 @@ class CheckReport:
         return [result for result in self.results if not result.ok]
 
     def to_json(self) -> dict[str, object]:
-        """``{"checks": [...], "ok": bool}`` with plain values only."""
-        return {"checks": [result.to_json() for result in self.results], "ok": self.ok}
+        """``{"checks": [...], "ok": bool, "warnings": [...]}`` with plain values only."""
+        return {
+            "checks": [result.to_json() for result in self.results],
+            "ok": self.ok,
+            "warnings": list(self.warnings),
+        }
 
     def table(self) -> Table:
         """One row per check: ✓ (green) when the expectation held, ✗ (red) when not."""
@@ -278,45 +295,132 @@ def listeners(spec: LabSpec, check: CheckSpec) -> tuple[Listen, ...]:
     return tuple(found)
 
 
-def neighbours_needed(spec: LabSpec, checks: Sequence[CheckSpec]) -> dict[int, int]:
-    """How many neighbour (ARP/NDP) entries the checks make, by IP version.
+@dataclass(frozen=True, slots=True)
+class NeighbourNeed:
+    """A neighbour (ARP/NDP) entry the checks make: in ``netns``, on ``dev``, for ``address``.
+
+    ``owner`` is the (namespace, interface) that has ``address`` when a
+    node of the lab does (its link-layer address is the entry's); with
+    ``dev`` it makes the entry pinnable.
+    """
+
+    netns: str
+    address: IPAddress
+    dev: str | None
+    owner: tuple[str, str] | None
+
+    def pin(self) -> Pin | None:
+        """The permanent entry that stands in for this one; None when not known enough to make."""
+        if self.dev is None or self.owner is None:
+            return None
+        return Pin(self.netns, self.dev, self.address, *self.owner)
+
+
+def _owner(spec: LabSpec, address: IPAddress) -> tuple[str, str] | None:
+    found = [(n.netns, a.dev) for n in spec.nodes for a in n.addresses if a.interface.ip == address]
+    return next(((netns, dev) for netns, dev in found if dev is not None), None)
+
+
+def neighbour_needs(spec: LabSpec, checks: Sequence[CheckSpec]) -> list[NeighbourNeed]:
+    """The neighbour entries the checks make, each once, in order.
 
     A destination on a subnet of its source takes an entry in the source, and
     (when it is a node of the lab) one in the destination for the source's
     address, made as it answers. Routed checks share their gateway's entry.
     """
-    entries: set[tuple[str, IPAddress]] = set()
+    found: dict[tuple[str, IPAddress], NeighbourNeed] = {}
     for check in checks:
         source = _node(spec, check.source, check, "source")
-        mine = [a.interface.ip for a in _addresses(source) if check.address in a.interface.network]
+        mine = [a for a in _addresses(source) if check.address in a.interface.network]
         if not mine:
             continue
-        entries.add((source.netns, check.address))
+        key = (source.netns, check.address)
+        if key not in found:
+            found[key] = NeighbourNeed(source.netns, check.address, mine[0].dev, _owner(spec, check.address))
         target = destination(spec, check)
-        if target is not None and target.name != source.name:
-            entries.add((target.netns, mine[0]))
-    counts = {4: 0, 6: 0}
-    for _, address in entries:
-        counts[address.version] += 1
-    return {version: count for version, count in counts.items() if count}
+        if target is None or target.name == source.name:
+            continue
+        back = mine[0].interface.ip
+        theirs = [a.dev for a in target.addresses if a.interface.ip == check.address]
+        owner = (source.netns, mine[0].dev) if mine[0].dev is not None else None
+        key = (target.netns, back)
+        if key not in found:
+            found[key] = NeighbourNeed(target.netns, back, theirs[0] if theirs else None, owner)
+    return list(found.values())
 
 
-def neighbour_warnings(needed: dict[int, int], tables: Sequence[NeighbourTable]) -> list[str]:
-    """What to tell a user whose checks need more neighbour entries than the kernel's table has room for."""
-    found = []
+@dataclass(frozen=True, slots=True)
+class NeighbourDemand:
+    """What the checks ask of one version's neighbour table: ``need`` entries, ``pins`` (permanent
+    entries that stand in for some, when pinning) and ``left``, the entries no pin stands in for."""
+
+    table: NeighbourTable
+    need: int
+    pins: tuple[Pin, ...]
+    left: int
+
+    @property
+    def room(self) -> int:
+        """A safe share of the table: half of what it has before it starts reclaiming (gc_thresh2)."""
+        return max(0, (self.table.soft - self.table.in_use) // 2)
+
+    def refusal(self, left: int | None = None, why: str = "") -> str | None:
+        """Why the run must not go ahead (``left`` dynamic entries would overflow the table); else None."""
+        left, table = self.left if left is None else left, self.table
+        if table.in_use + left <= table.limit:
+            return None
+        why = why or "their destinations are not interfaces of the lab"
+        return (
+            f"refusing to run these checks: they need about {self.need} neighbour entries (IPv"
+            f"{table.version}) at once and {left} cannot be pinned for the run ({why}). The kernel's "
+            f"neighbour table is shared by every namespace, the host's own included: it holds "
+            f"{table.limit} ({table.sysctl}) and has {table.in_use} in use, so probes would fail for want "
+            f"of an entry and the host could not resolve its own neighbours meanwhile. Check fewer pairs "
+            f"at once, or raise {table.sysctl} (and gc_thresh2) in the root namespace: your decision"
+        )
+
+    def warning(self) -> str | None:
+        """What to tell a user whose unpinned entries crowd the table (without overflowing it)."""
+        if self.left <= self.room:
+            return None
+        return (
+            f"these checks make about {self.left} neighbour entries (IPv{self.table.version}) that cannot "
+            f"be pinned; the kernel's table, shared by every namespace, reclaims idle entries past "
+            f"{self.table.soft} (gc_thresh2) and has {self.table.in_use} in use: the host's own entries "
+            f"may be reclaimed meanwhile"
+        )
+
+    def pinned(self, added: int, existing: int, namespaces: int) -> str:
+        """What the report says when the run pinned entries."""
+        table, there = self.table, f" ({existing} were there already: left alone)" if existing else ""
+        return (
+            f"neighbours pinned for this run: {added} permanent entries (IPv{table.version}) in "
+            f"{namespaces} namespaces{there}, removed afterwards: the checks need about {self.need} "
+            f"entries at once, the kernel's table (shared by every namespace and the host) has room for "
+            f"about {self.room} (gc_thresh2 {table.soft}, {table.in_use} in use), and permanent entries "
+            f"do not count against its limit ({table.limit})"
+        )
+
+
+def neighbour_demands(
+    spec: LabSpec, checks: Sequence[CheckSpec], tables: Sequence[NeighbourTable], *, pin: bool | None = None
+) -> list[NeighbourDemand]:
+    """For each table (version) the checks use: their need, the pins to make, what is left (pure).
+
+    ``pin``: None pins when the need is more than the room, True always, False never.
+    """
+    needs = neighbour_needs(spec, checks)
+    out = []
     for table in tables:
-        want = needed.get(table.version, 0)
-        if want and table.in_use + want > table.limit:
-            family = "ipv4" if table.version == 4 else "ipv6"
-            found.append(
-                f"these checks need about {want} neighbour entries (IPv{table.version}) at once; the "
-                f"kernel's table, shared by every namespace, holds {table.limit} "
-                f"(net.{family}.neigh.default.gc_thresh3) and has {table.in_use} in use: probes past "
-                f"that fail for want of an entry, and no namespace (the host's own included) can add "
-                f"a neighbour until entries idle for 5 s are reclaimed. Raise gc_thresh3 (and "
-                f"gc_thresh2) on the host, or check fewer pairs at once"
-            )
-    return found
+        mine = [need for need in needs if need.address.version == table.version]
+        if not mine:
+            continue
+        demand = NeighbourDemand(table, len(mine), (), len(mine))
+        if pin or (pin is None and demand.need > demand.room):
+            pins = tuple(made for need in mine if (made := need.pin()) is not None)
+            demand = NeighbourDemand(table, len(mine), pins, len(mine) - len(pins))
+        out.append(demand)
+    return out
 
 
 def probe_for(spec: LabSpec, check: CheckSpec) -> Probe:
@@ -334,21 +438,65 @@ def probe_for(spec: LabSpec, check: CheckSpec) -> Probe:
 
 
 def run_checks(
-    spec: LabSpec, checks: Sequence[CheckSpec] | None = None, *, host: Host, timeout: float = 2.0
+    spec: LabSpec,
+    checks: Sequence[CheckSpec] | None = None,
+    *,
+    host: Host,
+    timeout: float = 2.0,
+    pin: bool | None = None,
 ) -> CheckReport:
     """Run ``checks`` (None: the lab's own) all at once, each within ``timeout`` seconds, and report.
 
-    ``TopologyError`` for a check naming a node the lab lacks; ``NotFound``
-    when a node's namespace does not exist (the lab is not up).
+    When they need more neighbour entries than the kernel's shared table has
+    room for, the entries are pinned for the run (``neighbour_demands``; the
+    report's ``warnings`` say so; ``pin`` True: always, False: never) and
+    removed afterwards; when even that
+    would leave the table overflowing, ``OperationError`` says why, before
+    anything is sent. ``TopologyError`` for a check naming a node the lab
+    lacks; ``NotFound`` when a node's namespace does not exist (the lab is
+    not up).
     """
     chosen = tuple(spec.checks if checks is None else checks)
     probes = [probe_for(spec, check) for check in chosen]
-    needed = neighbours_needed(spec, chosen)
-    tables = [table for version in needed if (table := neighbour_table(version)) is not None]
-    warnings = tuple(neighbour_warnings(needed, tables))
-    found = run_probes(host, probes, timeout=timeout)
+    versions = sorted({need.address.version for need in neighbour_needs(spec, chosen)})
+    tables = [table for version in versions if (table := neighbour_table(version)) is not None]
+    demands = neighbour_demands(spec, chosen, tables, pin=pin)
+    for demand in demands:
+        if (refusal := demand.refusal()) is not None:
+            raise OperationError(refusal)
+    pins = [pin for demand in demands for pin in demand.pins]
+    pinned = pin_neighbours(host, pins) if pins else None
+    try:
+        warnings = _pinned(demands, pinned) if pinned is not None else []
+        warnings += [warning for demand in demands if (warning := demand.warning()) is not None]
+        found = run_probes(host, probes, timeout=timeout)
+    except BaseException:
+        if pinned is not None:
+            with contextlib.suppress(VnetkitError):  # the first error is the one to tell
+                pinned.remove()
+        raise
+    if pinned is not None:
+        pinned.remove()
     results = tuple(
         CheckResult(check, "pass" if result.ok else "fail", result.rtt_ms, result.reason)
         for check, result in zip(chosen, found, strict=True)
     )
-    return CheckReport(results, nodes=tuple(node.name for node in spec.nodes), warnings=warnings)
+    return CheckReport(results, nodes=tuple(node.name for node in spec.nodes), warnings=tuple(warnings))
+
+
+def _pinned(demands: Sequence[NeighbourDemand], pinned: Pinned) -> list[str]:
+    """The report's words for what was pinned; ``OperationError`` if what could not be still overflows."""
+    notes = []
+    for demand in demands:
+        if not demand.pins:
+            continue
+        version = demand.table.version
+        missed = [(pin, why) for pin, why in pinned.missed if pin.address.version == version]
+        reasons = "; ".join(sorted({why for _, why in missed})[:3])
+        if (refusal := demand.refusal(demand.left + len(missed), reasons)) is not None:
+            raise OperationError(refusal)
+        added = sum(pin.address.version == version for pin in pinned.added)
+        existing = sum(pin.address.version == version for pin in pinned.existing)
+        namespaces = len({pin.netns for pin in pinned.added if pin.address.version == version})
+        notes.append(demand.pinned(added, existing, namespaces))
+    return notes

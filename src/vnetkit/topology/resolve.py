@@ -26,6 +26,7 @@ from vnetkit.model import Rule
 from vnetkit.model.addresses import Address
 from vnetkit.model.links import Bridge, Ipvlan, LinkSpec, Macvlan, Macvtap, Veth, Vlan, Vxlan
 from vnetkit.model.routes import Route
+from vnetkit.topology.check import choose_address
 from vnetkit.topology.model import (
     BridgeInterface,
     Check,
@@ -478,15 +479,9 @@ class _Resolver:
 
 
 def best_address(spec: LabSpec, source: str, target: str) -> IPAddress | None:
-    """The address of ``target`` to reach it from ``source``: one on a subnet they share, else its first."""
-    theirs = spec.node(target).addresses
-    if not theirs:
-        return None
-    mine = [a.interface.network for a in spec.node(source).addresses]
-    for address in theirs:
-        if any(address.interface.ip in net for net in mine):
-            return address.interface.ip
-    return theirs[0].interface.ip
+    """The address of ``target`` to reach it from ``source`` at: ``check.choose_address``'s choice,
+    so a check to a node and ``all_pairs`` pick the same one."""
+    return choose_address(spec.node(source), spec.node(target))
 
 
 def _nat_family(entry: Masquerade | Snat | Dnat) -> int:
