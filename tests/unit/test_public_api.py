@@ -107,6 +107,7 @@ EXPECTED = {
         "LinkSpec",
         "Links",
         "Macvlan",
+        "NamespaceState",
         "Macvtap",
         "Namespaces",
         "Neighbour",
@@ -121,6 +122,20 @@ EXPECTED = {
         "plan_links",
     ],
     "vnetkit.exec": ["Completed", "FakeNetlink", "FakeRunner", "Runner", "SystemRunner", "default_runner"],
+    "vnetkit.topology": [
+        "Lab",
+        "LabSpec",
+        "Ledgers",
+        "down",
+        "labs",
+        "load",
+        "load_data",
+        "plan",
+        "resolve",
+        "schema",
+        "status",
+        "up",
+    ],
 }
 
 

@@ -126,10 +126,20 @@ class IPTables(BulkOps):
         # "auto" keeps calling the plain name (the system's alternatives link),
         # as go-iptables does; an explicit backend calls that backend's binary.
         binary = base if backend == "auto" else f"{base}-{backend}"
-        done = self._runner.run((binary, "--version"))
-        if done.returncode != 0:
-            raise classify_iptables(done, action=f"read the version of {binary}")
-        caps = parse_version(done.stdout or done.stderr)
+
+        def probe() -> Capabilities:
+            done = self._runner.run((binary, "--version"))
+            if done.returncode != 0:
+                raise classify_iptables(done, action=f"read the version of {binary}")
+            return parse_version(done.stdout or done.stderr)
+
+        # Probed once per host (capabilities are detected once); a runner of the caller's own
+        # (a fake, a scratch namespace's) is asked every time.
+        caps = (
+            self._host.cache(("iptables version", binary), probe)
+            if self._runner is self._host.runner
+            else probe()
+        )
         if backend not in ("auto", caps.backend):
             raise UnsupportedError(f"{binary} reports the {caps.backend} backend, not {backend}")
         return binary, caps

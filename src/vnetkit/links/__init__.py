@@ -11,6 +11,7 @@ from vnetkit.links.client import Links
 from vnetkit.links.inventory import Inventory, InventoryLink, Ref, inventory
 from vnetkit.links.namespaces import Namespaces
 from vnetkit.links.plan import LinkAction, LinkPlan, execute, plan_links
+from vnetkit.links.state import NamespaceState
 from vnetkit.model.addresses import Address
 from vnetkit.model.links import Bridge, Ifb, Ipvlan, LinkSpec, Macvlan, Macvtap, Tuntap, Veth, Vlan, Vxlan
 from vnetkit.model.neighbours import Neighbour
@@ -31,6 +32,7 @@ __all__ = [
     "Links",
     "Macvlan",
     "Macvtap",
+    "NamespaceState",
     "Namespaces",
     "Neighbour",
     "Ref",

@@ -16,12 +16,13 @@ from vnetkit.links.addrops import AddressOps
 from vnetkit.links.deprecated import DeprecatedReads
 from vnetkit.links.linkops import LinkOps
 from vnetkit.links.routeops import RouteOps
+from vnetkit.links.state import StateOps
 from vnetkit.links.sysctlops import SysctlOps
 
 __all__ = ["Links"]
 
 
-class Links(LinkOps, AddressOps, RouteOps, SysctlOps, DeprecatedReads):
+class Links(LinkOps, AddressOps, RouteOps, SysctlOps, StateOps, DeprecatedReads):
     """Links, addresses, routes, neighbours and sysctls of one namespace (``netns=None``: the caller's).
 
     ::

@@ -44,7 +44,7 @@ _IFF_UP = 0x1
 
 
 def _info(kind: str, data: Any) -> dict[str, object]:  # noqa: PLR0911 - one return per kind
-    if data is None:
+    if data is None or not hasattr(data, "get"):  # none, or a kind pyroute2 does not know (raw bytes)
         return {}
     get = data.get
     if kind == "vlan":

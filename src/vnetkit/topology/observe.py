@@ -10,7 +10,6 @@ what to change (``plan``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from vnetkit.errors import NotFound
@@ -63,17 +62,15 @@ def observe_node(node: NodeSpec, *, host: Host, backend: str = "auto") -> NodeSt
         return NodeState(node.netns, exists=False)
     links = Links(node.netns, host=host)
     try:
-        records = links.list()
-        addresses = links.address_list()
-        routes = links.route_list(table=MAIN)
+        now = links.state(table=MAIN)  # three dumps: links, addresses, routes of the main table
     except NotFound:  # deleted while we read
         return NodeState(node.netns, exists=False)
     state = NodeState(
         node.netns,
         exists=True,
-        links={link.name: link for link in _values(records)},
-        addresses=addresses,
-        routes=routes,
+        links={link.name: link for link in now.links},
+        addresses=list(now.addresses),
+        routes=list(now.routes),
     )
     for key, _ in node.sysctls:
         state.sysctls[key] = links.sysctl(key)
@@ -83,12 +80,6 @@ def observe_node(node: NodeSpec, *, host: Host, backend: str = "auto") -> NodeSt
         state.saved[family(rules.ipv6)] = text
         state.rules[family(rules.ipv6)] = live_from_save(text)
     return state
-
-
-def _values(records: Mapping[int, Link] | Iterable[Link]) -> list[Link]:
-    if isinstance(records, Mapping):
-        return list(records.values())
-    return list(records)
 
 
 def observe(
