@@ -44,8 +44,10 @@ def _root_rules() -> dict[str, str]:
 
 
 def _own_namespaces() -> list[str]:
-    # Only this run's: names carry the pid of the process that made them.
-    mine = f"{TEST_PREFIX}{os.getpid()}-"
+    # Only this run's: names carry the pid of the process that made them (labs: vnk-<lab>-<node>,
+    # with lab names t<pid>x<n> and k<pid>x<n>).
+    pid = os.getpid()
+    mine = (f"{TEST_PREFIX}{pid}-", f"vnk-t{pid % 100000}x", f"vnk-k{pid % 100000}x")
     return [name for name in _netns.list_names() if name.startswith(mine)]
 
 

@@ -108,16 +108,28 @@ def test_yaml_syntax_error_has_a_line() -> None:
         load("name: x\nnodes: [\n", source="lab.yaml")
 
 
+def test_a_key_given_twice_is_refused() -> None:
+    text = "name: x\nnodes:\n  a: {}\n  b: {}\n  a: {}\n"
+    with pytest.raises(TopologyError, match=r"'a' is given twice \(lines 3 and 5\)"):
+        load(text, source="lab.yaml")
+    with pytest.raises(TopologyError, match="eth0"):
+        load("name: x\nnodes:\n  a:\n    interfaces:\n      eth0: {}\n      eth0: {}\n")
+
+
 def test_the_schema_covers_every_form() -> None:
     data = schema()
     assert len(data["anyOf"]) == 2
     assert "containers" in str(data)
 
 
-_json = st.recursive(
-    st.none() | st.booleans() | st.integers(-5, 70000) | st.text(max_size=12),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
-    max_leaves=20,
+_scalar = st.none() | st.booleans() | st.integers(-5, 70000) | st.text(max_size=12)
+_inner = _scalar | st.lists(_scalar, max_size=4) | st.dictionaries(st.text(max_size=10), _scalar, max_size=4)
+_json = (
+    _inner
+    | st.lists(_inner, max_size=4)
+    | st.dictionaries(
+        st.text(max_size=10), _inner | st.dictionaries(st.text(max_size=10), _inner), max_size=4
+    )
 )
 _keys = st.sampled_from(["name", "recipe", "nodes", "links", "checks", "containers", "publish", "bridge"])
 

@@ -13,6 +13,7 @@ Does not own: processes or namespaces (``exec``), text formats (``text``,
 from __future__ import annotations
 
 import math
+import os
 import re
 from collections.abc import Sequence
 from typing import Literal
@@ -136,7 +137,7 @@ class IPTables(BulkOps):
         # Probed once per host (capabilities are detected once); a runner of the caller's own
         # (a fake, a scratch namespace's) is asked every time.
         caps = (
-            self._host.cache(("iptables version", binary), probe)
+            self._host.cache(("iptables version", binary, os.environ.get("PATH", "")), probe)
             if self._runner is self._host.runner
             else probe()
         )
