@@ -10,6 +10,7 @@ own: checks across the lab (``resolve``).
 
 from __future__ import annotations
 
+import re
 import typing
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -23,6 +24,7 @@ from vnetkit.topology.recipes import RECIPES
 
 __all__ = ["load", "load_data", "schema"]
 
+_ITEM = re.compile(r"(\[\d+\](?:\.\w+)?):? (.*)", re.DOTALL)
 _TAGS = {"veth", "bridge", "vxlan", "macvlan", "macvtap", "ipvlan", "vlan", "masquerade", "snat", "dnat"}
 
 
@@ -156,6 +158,10 @@ def _error(exc: ValidationError, model: type[BaseModel], source: str) -> Topolog
         msg = str(err.get("msg", ""))
         if msg.startswith("Value error, "):
             msg = msg[len("Value error, ") :]
+        item = _ITEM.match(msg)
+        if item:  # a validator of a whole list named the item: "[2] name 'c 1' has whitespace"
+            path, msg = f"{path}{item.group(1)}", item.group(2)
+            first_path = first_path if first_path != _path(loc) else path
         if kind == "extra_forbidden":
             valid = _fields(model, loc)
             key = loc[-1] if loc else "?"

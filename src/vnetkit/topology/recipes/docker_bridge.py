@@ -183,12 +183,15 @@ class DockerBridgeLab(_Strict):
     @classmethod
     def _containers(cls, value: list[str], info: ValidationInfo) -> list[str]:
         seen: set[str] = set()
-        for name in value:
-            check_name(name, "container name")
+        for i, name in enumerate(value):  # "[i] ..." puts the item's index in the error's path
+            try:
+                check_name(name, "container name")
+            except ValueError as exc:
+                raise ValueError(f"[{i}] {exc}") from None
             if name in (HOST, OUTSIDE):
-                raise ValueError(f"container name {name!r} is taken by the recipe's node {name!r}")
+                raise ValueError(f"[{i}] container name {name!r} is taken by the recipe's node {name!r}")
             if name in seen:
-                raise ValueError(f"container {name!r} is listed twice")
+                raise ValueError(f"[{i}] container {name!r} is listed twice")
             seen.add(name)
         bridge = info.data.get("bridge")
         if isinstance(bridge, BridgeConf) and len(value) > bridge.capacity:
@@ -203,14 +206,16 @@ class DockerBridgeLab(_Strict):
     def _publish(cls, value: list[PublishConf], info: ValidationInfo) -> list[PublishConf]:
         containers = info.data.get("containers")
         seen: dict[tuple[int, str], str] = {}
-        for entry in value:
+        for i, entry in enumerate(value):
             if containers is not None and entry.container not in containers:
                 valid = ", ".join(containers) or "none declared"
-                raise ValueError(f"publish names container {entry.container!r}; the containers are: {valid}")
+                raise ValueError(
+                    f"[{i}].container: no container {entry.container!r}; the containers are: {valid}"
+                )
             key = (entry.host_port, entry.proto)
             if key in seen:
                 raise ValueError(
-                    f"host port {entry.host_port}/{entry.proto} is published twice "
+                    f"[{i}] host port {entry.host_port}/{entry.proto} is published twice "
                     f"(to {seen[key]} and {entry.container})"
                 )
             seen[key] = entry.container
