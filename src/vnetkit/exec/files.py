@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 from vnetkit.errors import OperationError, PermissionDenied
 
-__all__ = ["create_new", "locked", "names_in", "read_text", "remove", "write_atomic"]
+__all__ = ["create_new", "locked", "names_in", "read_text", "remove", "remove_empty_dir", "write_atomic"]
 
 
 def create_new(path: str, text: str, *, mode: int = 0o644) -> bool:
@@ -77,6 +77,15 @@ def remove(path: str) -> bool:
         return False
     except OSError as exc:
         raise _failure(exc, f"remove {path}") from None
+    return True
+
+
+def remove_empty_dir(directory: str) -> bool:
+    """Remove ``directory`` if it is empty; False (and nothing done) if it is not, or is gone."""
+    try:
+        os.rmdir(directory)
+    except OSError:
+        return False
     return True
 
 

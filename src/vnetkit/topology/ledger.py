@@ -103,9 +103,12 @@ class Ledgers:
         files.write_atomic(self.path(ledger.lab), ledger.to_json() + "\n")
 
     def remove(self, lab: str) -> bool:
-        """Delete the ledger of ``lab`` and its lock file; False if there was none."""
+        """Delete the ledger of ``lab`` and its lock file (and the directory, once empty); False if there
+        was no ledger."""
         files.remove(os.path.join(self.directory, f"{lab}.lock"))
-        return files.remove(self.path(lab))
+        removed = files.remove(self.path(lab))
+        files.remove_empty_dir(self.directory)
+        return removed
 
     def labs(self) -> list[str]:
         """The names of the labs that have a ledger here."""
