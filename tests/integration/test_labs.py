@@ -308,6 +308,9 @@ def test_cli_up_status_json_and_down(tmp_path: Path) -> None:
         assert [entry["name"] for entry in ls] == [name]
         exec_ = run("exec", name, "c2", "--", "ip", "-br", "addr", "show", "eth0")
         assert "172.17.0.3/16" in exec_.stdout
+        live = run("graph", name, "--format", "dot", "--live")
+        assert live.returncode == 0, live.stderr
+        assert f"vnk-{name}-c1" in live.stdout or "c1" in live.stdout
         svg = run("graph", name, "--format", "svg")
         assert svg.returncode == 0, svg.stderr
         assert "<svg" in svg.stdout

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from vnetkit.errors import ConfigError, TopologyError
 from vnetkit.topology.load import load, load_data, schema
+from vnetkit.topology.model import Check, Lab, LinkDecl, Node, RouteDecl, VethEnd
 from vnetkit.topology.observe import Observed
 from vnetkit.topology.plan import LinkStep, NamespaceAction, RulesAction, plan_lab
 from vnetkit.topology.resolve import resolve
@@ -154,3 +155,24 @@ def test_plan_is_pure_and_ordered() -> None:
     assert all(isinstance(a, NamespaceAction) for a in list(plan)[:first_link])
     assert isinstance(list(plan)[-1], RulesAction | LinkStep) or kinds[-1] in ("AddressAction", "RouteAction")
     assert "r1: set net.ipv4.ip_forward = 1" in plan.lines()
+
+
+def test_the_model_is_usable_from_python_without_a_file() -> None:
+    lab = Lab(
+        name="py",
+        nodes={
+            "a": Node(interfaces={"eth0": VethEnd(addresses=[ipaddress.ip_interface("10.5.0.1/24")])}),
+            "b": Node(
+                interfaces={"eth0": VethEnd(addresses=[ipaddress.ip_interface("10.5.0.2/24")])},
+                routes=[RouteDecl(to="10.6.0.0/16", via=ipaddress.ip_address("10.5.0.1"))],
+            ),
+        },
+        links=[LinkDecl(endpoints=("a:eth0", "b:eth0"))],
+        checks=[Check.model_validate({"from": "b", "to": "a"})],
+    )
+    spec = resolve(lab)
+    assert spec.namespaces == ["vnk-py-a", "vnk-py-b"]
+    assert [str(r.dst) for r in spec.node("b").routes] == ["10.6.0.0/16"]
+    assert spec.checks[0].address == ipaddress.ip_address("10.5.0.1")
+    # the same lab from a dict resolves to the same spec
+    assert resolve(load_data(lab.model_dump(by_alias=True, mode="json"))).nodes == spec.nodes
