@@ -219,6 +219,34 @@ def test_a_kernel_refusal_mid_apply_leaves_nothing(host: Host, ledgers: Ledgers)
     assert ledgers.labs() == []
 
 
+def test_a_failed_edit_leaves_the_lab_as_it_was(host: Host, ledgers: Ledgers, made: list[str]) -> None:
+    name = _name()
+    made.append(name)
+    base: dict[str, Any] = {
+        "name": name,
+        "nodes": {
+            "a": {"interfaces": {"eth0": {"addresses": ["10.3.0.1/24"]}}},
+            "b": {"interfaces": {"eth0": {"addresses": ["10.3.0.2/24"]}}},
+        },
+        "links": [{"endpoints": ["a:eth0", "b:eth0"]}],
+    }
+    spec = resolve(load_data(base))
+    labs.up(spec, host=host, ledgers=ledgers)
+    before = ledgers.load(name)
+    edited = json.loads(json.dumps(base))
+    edited["nodes"]["c"] = {"interfaces": {"eth0": {"addresses": ["10.4.0.2/24"]}}}
+    edited["nodes"]["a"]["interfaces"]["eth1"] = {"addresses": ["10.4.0.1/24"]}
+    edited["links"].append({"endpoints": ["a:eth1", "c:eth0"]})
+    edited["nodes"]["b"]["interfaces"]["eth0"]["addresses"] = ["10.3.0.3/24"]
+    edited["nodes"]["b"]["firewall"] = {"filter": {"INPUT": ["-j VNK-NOWHERE"]}}  # the kernel refuses it
+    with pytest.raises(ApplyError) as caught:
+        labs.up(resolve(load_data(edited)), host=host, ledgers=ledgers)
+    assert caught.value.rolled_back
+    assert sorted(_mine(name)) == sorted(spec.namespaces)  # c's namespace was made, then undone
+    assert not labs.plan(spec, host=host, ledgers=ledgers)[0]  # b's address is back, a has no eth1
+    assert ledgers.load(name) == before
+
+
 def test_up_down_cycles_leave_nothing(host: Host, ledgers: Ledgers) -> None:
     name = _name()
     spec = _docker(
