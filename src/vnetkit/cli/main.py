@@ -9,9 +9,11 @@ prints a traceback. Does not own: the commands (``ipt``) or output (``render``).
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from collections.abc import Sequence
+from typing import ClassVar
 
 import click
 
@@ -24,7 +26,6 @@ from vnetkit.cli import (
 from vnetkit.cli.addr import addr
 from vnetkit.cli.env import Env
 from vnetkit.cli.ipt import ipt
-from vnetkit.cli.lab import lab
 from vnetkit.cli.link import link
 from vnetkit.cli.ns import ns
 from vnetkit.cli.route import route
@@ -39,7 +40,22 @@ EXIT_BAD_INPUT = 2
 _EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The top-level group; ``lab`` (pydantic, the topology package) is imported only when asked for."""
+
+    _LAZY: ClassVar[dict[str, tuple[str, str]]] = {"lab": ("vnetkit.cli.lab", "lab")}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self._LAZY])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self._LAZY and cmd_name not in self.commands:
+            module, attr = self._LAZY[cmd_name]
+            self.add_command(getattr(importlib.import_module(module), attr))
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="vnetkit", message="%(prog)s %(version)s")
 def cli() -> None:
     """vnetkit: build, firewall and explain Linux virtual networks.
@@ -54,7 +70,6 @@ cli.add_command(ns)
 cli.add_command(link)
 cli.add_command(addr)
 cli.add_command(route)
-cli.add_command(lab)
 
 
 def _error_text(exc: VnetkitError) -> str:
