@@ -136,6 +136,16 @@ EXPECTED = {
         "status",
         "up",
     ],
+    "vnetkit.trace": [
+        "Interface",
+        "IpSet",
+        "PATH_SYSCTLS",
+        "PER_INTERFACE_SYSCTLS",
+        "PolicyRule",
+        "Snapshot",
+        "sysctl_argv",
+        "take",
+    ],
 }
 
 
