@@ -43,7 +43,10 @@ _EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 class _Commands(click.Group):
     """The top-level group; ``lab`` (pydantic, the topology package) is imported only when asked for."""
 
-    _LAZY: ClassVar[dict[str, tuple[str, str]]] = {"lab": ("vnetkit.cli.lab", "lab")}
+    _LAZY: ClassVar[dict[str, tuple[str, str]]] = {
+        "lab": ("vnetkit.cli.lab", "lab"),
+        "trace": ("vnetkit.cli.trace", "trace"),
+    }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted([*super().list_commands(ctx), *self._LAZY])
