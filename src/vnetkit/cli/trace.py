@@ -13,6 +13,7 @@ finds in a saved ruleset. Does not own: the engine (``vnetkit.trace``).
 from __future__ import annotations
 
 import json
+from typing import cast
 
 import click
 
@@ -157,3 +158,78 @@ def lint_cmd(file: str, as_json: bool) -> int:
             where = f"{finding.table} {finding.chain}" + (f" #{finding.position}" if finding.position else "")
             click.echo(f"{finding.kind:15} {where}: {finding.message}")
     return 1 if findings else 0
+
+
+@trace.command("live")
+@click.option("--netns", required=True, help="The namespace whose packets to trace.")
+@click.option("-p", "--protocol", help="Trace only this protocol (tcp, udp, icmp...).")
+@click.option("-s", "--source", help="Trace only packets from this address or prefix.")
+@click.option("-d", "--destination", help="Trace only packets to this address or prefix.")
+@click.option("--sport", type=int, help="Trace only this source port (needs -p tcp or udp).")
+@click.option("--dport", type=int, help="Trace only this destination port (needs -p tcp or udp).")
+@click.option("-i", "--in-interface", help="Trace only packets arriving on this interface.")
+@click.option("--count", type=int, help="Stop after this many packets.")
+@click.option("--timeout", type=float, help="Stop after this many seconds.")
+@click.option(
+    "--backend",
+    type=click.Choice(["auto", "nft", "legacy"]),
+    default="auto",
+    show_default=True,
+    help="The iptables backend whose rules to trace (legacy is not supported).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON on stdout (at the end).")
+def live(
+    *,
+    netns: str,
+    protocol: str | None,
+    source: str | None,
+    destination: str | None,
+    sport: int | None,
+    dport: int | None,
+    in_interface: str | None,
+    count: int | None,
+    timeout: float | None,
+    backend: str,
+    as_json: bool,
+) -> None:
+    """Trace real packets in NETNS: each matching packet's rules (by position) and its fate.
+
+    Adds a TRACE rule (comment vnetkit:trace) at the top of raw PREROUTING and
+    OUTPUT for the filter given, reads the kernel's trace and removes the rule
+    when done (--count, --timeout or Ctrl-C). iptables-nft backend only.
+    """
+    import contextlib  # noqa: PLC0415 - only this command needs them
+    import signal  # noqa: PLC0415
+
+    from vnetkit.iptables.client import BackendChoice  # noqa: PLC0415
+    from vnetkit.trace.live import TraceFilter, live_trace  # noqa: PLC0415
+
+    match = TraceFilter(
+        protocol=protocol,
+        source=source,
+        destination=destination,
+        sport=sport,
+        dport=dport,
+        in_interface=in_interface,
+    )
+    answers = []
+    traced = 0
+
+    def terminated(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)  # unwinds, so the TRACE rules are removed
+
+    signal.signal(signal.SIGTERM, terminated)
+    chosen = cast("BackendChoice", backend)  # click.Choice allows only these three
+    with contextlib.closing(
+        live_trace(netns, match, count=count, timeout=timeout, backend=chosen)
+    ) as packets:
+        for answer in packets:
+            traced += 1
+            if as_json:
+                answers.append(answer.to_json())
+            else:
+                click.echo(render_text(answer) + "\n")
+    if as_json:
+        click.echo(json.dumps({"netns": netns, "packets": answers}, indent=2))
+    elif not traced:
+        click.echo(f"no matching packet traced in netns {netns}", err=True)
