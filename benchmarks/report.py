@@ -5,7 +5,8 @@ medians, ratios against the target, and their rendering; likewise the
 ``Measured`` record of the rulesets benchmark, whose rows each name their own
 baseline and target; and the labs benchmark's ``Labs`` record (samples by
 operation, size and side, the all-pairs outcomes) with its judged targets
-(``Goal``). Pure: no I/O.
+(``Goal``); and the trace benchmark's ``Trace`` (decisions per second by way
+of asking and ruleset size, ``TraceRow``, and the live probe's times). Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -23,13 +24,17 @@ __all__ = [
     "Labs",
     "Measured",
     "Target",
+    "Trace",
+    "TraceRow",
     "format_labs",
     "format_rulesets",
     "format_table",
+    "format_trace",
     "labs_to_json",
     "layout",
     "rulesets_to_json",
     "to_json",
+    "trace_to_json",
 ]
 
 TARGET = 1.05  # vnetkit may take at most this many times go-iptables' time (issue 9: spawn as fast as Go)
@@ -398,5 +403,108 @@ def labs_to_json(result: Labs) -> dict[str, object]:
             "mininet_loss_pct": result.loss,
         },
         "targets": targets,
+        "notes": result.notes,
+    }
+
+
+# -- the trace benchmark: decisions per second by ruleset size, and a live probe --------------------
+
+
+@dataclass(slots=True)
+class TraceRow:
+    """One way of asking the engine at one ruleset size: seconds per batch of ``packets`` decisions.
+
+    ``target`` is the decisions per second the row must reach (None: shown, not judged).
+    """
+
+    what: str
+    rules: int
+    packets: int
+    seconds: list[float] = field(default_factory=list)
+    target: float | None = None
+
+    @property
+    def rate(self) -> float | None:
+        """Decisions per second of the median batch."""
+        if not self.seconds:
+            return None
+        median = statistics.median(self.seconds)
+        return self.packets / median if median > 0 else None
+
+    @property
+    def verdict(self) -> str:
+        if self.target is None or self.rate is None:
+            return "n/a"
+        return "ok" if self.rate >= self.target else "FAIL"
+
+
+@dataclass(slots=True)
+class Trace:
+    """A trace run: the rate rows, the live probe's seconds per connection, notes."""
+
+    sizes: tuple[int, ...]
+    reps: int
+    rows: list[TraceRow] = field(default_factory=list)
+    probe: list[float] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def probe_median(self) -> float | None:
+        return statistics.median(self.probe) if self.probe else None
+
+
+def _rate(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.0f}"
+
+
+def format_trace(result: Trace) -> str:
+    """Decisions/s per way and size (growth shows down the rows), the live probe beside, then the targets."""
+    rows = [("ask", "rules", "packets", "decisions/s", "us/decision", "target", "verdict")]
+    for r in result.rows:
+        rate = r.rate
+        per = "-" if not rate else f"{1e6 / rate:.1f}"
+        target = "-" if r.target is None else f">={r.target:,.0f}/s"
+        rows.append((r.what, str(r.rules), str(r.packets), _rate(rate), per, target, r.verdict))
+    parts = [layout(rows, numeric={1, 2, 3, 4})] if len(rows) > 1 else []
+    probe = result.probe_median
+    if probe is not None:
+        rates = [f"{probe * r.rate:,.0f} at {r.rules}" for r in result.rows if r.what == "decide" and r.rate]
+        beside = f"; decide answers in that time, by rules: {', '.join(rates)}" if rates else ""
+        parts.append(
+            f"live probe A -> R -> B (one TCP connection, run_probes): {probe * 1000:.2f} ms "
+            f"(median of {len(result.probe)}){beside}"
+        )
+    goals = [("target", "measured", "target", "verdict")]
+    goals += [
+        (f"decisions/s at {r.rules} rules ({r.what})", _rate(r.rate), f">={r.target:,.0f}", r.verdict)
+        for r in result.rows
+        if r.target is not None
+    ]
+    if len(goals) > 1:
+        parts.append(layout(goals, numeric={1}))
+    if result.notes:
+        parts.append("\n".join(f"note: {line}" for line in result.notes))
+    return "\n\n".join(parts)
+
+
+def trace_to_json(result: Trace) -> dict[str, object]:
+    """Every sample, rate and verdict of a trace run, for programs."""
+    return {
+        "sizes": list(result.sizes),
+        "reps": result.reps,
+        "rows": [
+            {
+                "ask": r.what,
+                "rules": r.rules,
+                "packets": r.packets,
+                "seconds": r.seconds,
+                "decisions_per_second": r.rate,
+                "target_per_second": r.target,
+                "verdict": r.verdict,
+            }
+            for r in result.rows
+        ],
+        "probe_seconds": result.probe,
+        "probe_median": result.probe_median,
         "notes": result.notes,
     }

@@ -1,13 +1,15 @@
 """Run the benchmarks and print vnetkit's time ratios: ``python benchmarks/run.py``.
 
-Four suites (``--suite``, default all): ``iptables``, the verbs against the
+Five suites (``--suite``, default all): ``iptables``, the verbs against the
 go-iptables anchor (``bench_iptables``); ``rulesets``, transactions, sync,
 snapshots and the save format against the raw iptables-restore/-save and goipt
 (``bench_rulesets``); ``links``, 200 veth pairs into 200 new namespaces
 against ``ip`` and pyroute2, and their teardown (``bench_links``); ``labs``,
 a docker-bridge lab of 10/100/300 containers up and down against a shell
 script of ``ip`` commands and Mininet, re-up, and all-pairs checks against
-Mininet's pingAll (``bench_labs``).
+Mininet's pingAll (``bench_labs``); ``trace``, the trace engine's packet
+decisions per second on kube-proxy-like rulesets of 1,000/10,000/100,000 rules
+(target >= 100,000/s at 10,000) beside one live probe (``bench_trace``).
 
 Owns: the command line, building the anchor, the safety checks around a run
 (root only; no benchmark namespace left behind; the root namespace's rules
@@ -45,6 +47,7 @@ from benchmarks import (  # noqa: E402 - needs the repo root on sys.path
     bench_labs,
     bench_links,
     bench_rulesets,
+    bench_trace,
     quiet,
     report,
 )
@@ -54,12 +57,13 @@ from vnetkit.iptables.caps import Backend  # noqa: E402 - likewise
 
 _COUNTERS = re.compile(r"\[\d+:\d+\]")
 _ROOT_SAVERS = ("iptables-nft-save", "ip6tables-nft-save", "iptables-legacy-save", "ip6tables-legacy-save")
-SUITES = ("iptables", "rulesets", "links", "labs", "all")
+SUITES = ("iptables", "rulesets", "links", "labs", "trace", "all")
 _SUITE_OPS = {
     "iptables": bench_iptables.OPS,
     "rulesets": bench_rulesets.OPS,
     "links": bench_links.OPS,
     "labs": bench_labs.OPS,
+    "trace": bench_trace.OPS,
 }
 
 
@@ -76,6 +80,7 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="iptables: the verbs vs go-iptables; rulesets: transaction, sync, snapshot, save format; "
         "links: veth pairs into new namespaces vs ip and pyroute2, and their teardown; "
         "labs: docker-bridge labs up/down vs a shell script and Mininet, re-up, all-pairs checks; "
+        "trace: packet decisions/s of the trace engine on kube-proxy-like rulesets and one live probe; "
         "all (default): every suite",
     )
     parser.add_argument(
@@ -107,16 +112,22 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         help=f"labs suite: containers of the all-pairs check (default {bench_labs.CHECK_SIZE})",
     )
     parser.add_argument(
+        "--trace-sizes",
+        type=_rule_sizes,
+        default=None,
+        help=f"trace suite: rules per ruleset, comma-separated (default {_sizes(bench_trace.SIZES)})",
+    )
+    parser.add_argument(
         "--reps", type=int, default=None, help="repetitions; medians are compared (default 3)"
     )
     parser.add_argument(
         "--only",
         action="append",
-        choices=bench_iptables.OPS + bench_rulesets.OPS + bench_links.OPS + bench_labs.OPS,
+        choices=bench_iptables.OPS + bench_rulesets.OPS + bench_links.OPS + bench_labs.OPS + bench_trace.OPS,
         metavar="OP",
         help=f"run only this operation (repeatable); iptables suite: {', '.join(bench_iptables.OPS)}; "
         f"rulesets suite: {', '.join(bench_rulesets.OPS)}; links suite: {', '.join(bench_links.OPS)}; "
-        f"labs suite: {', '.join(bench_labs.OPS)}",
+        f"labs suite: {', '.join(bench_labs.OPS)}; trace suite: {', '.join(bench_trace.OPS)}",
     )
     parser.add_argument(
         "--backend",
@@ -137,6 +148,7 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     args.reps = args.reps or (1 if args.quick else 3)
     args.pairs = args.pairs or (bench_links.QUICK_PAIRS if args.quick else bench_links.PAIRS)
     args.lab_sizes = args.lab_sizes or (bench_labs.QUICK_SIZES if args.quick else bench_labs.SIZES)
+    args.trace_sizes = args.trace_sizes or (bench_trace.QUICK_SIZES if args.quick else bench_trace.SIZES)
     args.lab_check_size = args.lab_check_size or (
         bench_labs.QUICK_CHECK_SIZE if args.quick else bench_labs.CHECK_SIZE
     )
@@ -169,6 +181,17 @@ def _size_list(text: str) -> tuple[int, ...]:
         raise argparse.ArgumentTypeError(f"{text!r}: give numbers such as 10,100,300") from None
     if not sizes or sizes[0] < 1 or sizes[-1] > bench_labs.MAX_CONTAINERS:
         raise argparse.ArgumentTypeError(f"{text!r}: each from 1 to {bench_labs.MAX_CONTAINERS}")
+    return tuple(sizes)
+
+
+def _rule_sizes(text: str) -> tuple[int, ...]:
+    """``1000,10000``: distinct rule counts, ascending."""
+    try:
+        sizes = sorted({int(part) for part in text.split(",") if part.strip()})
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: give numbers such as 1000,10000") from None
+    if not sizes or sizes[0] < 10 or sizes[-1] > 1_000_000:
+        raise argparse.ArgumentTypeError(f"{text!r}: each from 10 to 1000000")
     return tuple(sizes)
 
 
@@ -237,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     signal.signal(signal.SIGTERM, _on_sigterm)
     ops, ruleset_ops = _ops(args, "iptables"), _ops(args, "rulesets")
-    links_ops, labs_ops = _ops(args, "links"), _ops(args, "labs")
+    links_ops, labs_ops, trace_ops = _ops(args, "links"), _ops(args, "labs"), _ops(args, "trace")
     goipt = _anchor_binary(args) if ops or ruleset_ops else None  # the links suite needs no anchor
     backends: list[Backend] = [b for b in bench_iptables.BACKENDS if not args.backend or b in args.backend]
     sizes = bench_rulesets.QUICK if args.quick else bench_rulesets.REFERENCE
@@ -247,6 +270,7 @@ def main(argv: list[str] | None = None) -> int:
     rulesets: list[report.Measured] = []
     links: list[bench_links.Row] = []
     labs: report.Labs | None = None
+    trace: report.Trace | None = None
     try:
         if ops:
             quiet.wait_for_quiet("iptables", _progress)
@@ -269,6 +293,9 @@ def main(argv: list[str] | None = None) -> int:
                 anchors=args.anchors,
                 progress=_progress,
             )
+        if trace_ops:
+            quiet.wait_for_quiet("trace", _progress)
+            trace = bench_trace.run(sizes=args.trace_sizes, reps=args.reps, ops=trace_ops, progress=_progress)
     except (anchor.HarnessError, bench_iptables.BenchmarkError, VnetkitError) as exc:
         print(f"benchmark failed: {exc}", file=sys.stderr)
         return 1
@@ -292,7 +319,16 @@ def main(argv: list[str] | None = None) -> int:
         )
     if changed or leftover:
         return 1
-    _output(args, goipt=goipt, sizes=sizes, results=results, rulesets=rulesets, links=links, labs=labs)
+    _output(
+        args,
+        goipt=goipt,
+        sizes=sizes,
+        results=results,
+        rulesets=rulesets,
+        links=links,
+        labs=labs,
+        trace=trace,
+    )
     return 0
 
 
@@ -305,6 +341,7 @@ def _output(
     rulesets: list[report.Measured],
     links: list[bench_links.Row],
     labs: report.Labs | None,
+    trace: report.Trace | None = None,
 ) -> None:
     """The tables of the suites that ran, or all of it as JSON with ``--json``."""
     ran = set(args.suites)
@@ -316,6 +353,8 @@ def _output(
             out["links"] = {"pairs": args.pairs, "rows": bench_links.links_to_json(links)}
         if labs is not None:
             out["labs"] = report.labs_to_json(labs)
+        if trace is not None:
+            out["trace"] = report.trace_to_json(trace)
         print(json.dumps(out, indent=2))
         return
     if "iptables" in ran:
@@ -326,6 +365,8 @@ def _output(
         _print_links(args, links)
     if labs is not None:
         _print_labs(args, labs)
+    if trace is not None:
+        _print_trace(args, trace)
 
 
 def _progress(line: str) -> None:
@@ -404,6 +445,26 @@ def _print_labs(args: argparse.Namespace, labs: report.Labs) -> None:
         print(
             f"(not the reference setting: the targets apply to {_sizes(bench_labs.SIZES)} containers, "
             f"all-pairs on {bench_labs.CHECK_SIZE}, 3 repetitions)"
+        )
+
+
+def _print_trace(args: argparse.Namespace, trace: report.Trace) -> None:
+    print(
+        f"\ntrace: the trace engine on kube-proxy-like rulesets ({_sizes(trace.sizes)} rules), "
+        f"single thread, median of {args.reps} batch(es) per row; beside it one live probe A -> R -> B"
+    )
+    print(report.format_trace(trace))
+    missed = [f"{r.what} at {r.rules} rules" for r in trace.rows if r.verdict == "FAIL"]
+    if missed:
+        print(f"\nMISSED the target ({len(missed)}): {', '.join(missed)}")
+    elif not any(r.target is not None for r in trace.rows):
+        print(f"\nno row judged: the target applies to decide at {bench_trace.TARGET_RULES} rules")
+    else:
+        print("\nall within the target")
+    if bench_trace.TARGET_RULES not in trace.sizes or args.reps < 3:
+        print(
+            f"(not the reference setting: the target applies to {bench_trace.TARGET_RULES} rules, "
+            "3 repetitions)"
         )
 
 

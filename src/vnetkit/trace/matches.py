@@ -101,22 +101,57 @@ class Ctx:
 
 @dataclass(frozen=True, slots=True)
 class CompiledRule:
-    """A rule ready to test: its predicates, and the reasons an undetermined answer would give."""
+    """A rule ready to test: its predicates, and the reasons an undetermined answer would give.
+
+    ``check`` is ``test`` as one function built for the number of predicates
+    (the engine calls it per packet; any true value means a match).
+    """
 
     preds: tuple[Pred, ...]
     unsure: tuple[str, ...] = ()
     assumed: tuple[str, ...] = ()
+    check: Pred = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "check", _combine(self.preds))
 
     def test(self, ctx: Ctx) -> Tri:
         """True: matches; False: does not; None: cannot be decided from the snapshot."""
+        result = self.check(ctx)
+        return result if result is None else bool(result)
+
+
+def _combine(preds: tuple[Pred, ...]) -> Pred:
+    """One predicate: False if one is False, else None if one is None, else True."""
+    if not preds:
+        return _true
+    if len(preds) == 1:
+        return preds[0]
+    if len(preds) == 2:
+        first, second = preds
+
+        def two(ctx: Ctx) -> Tri:
+            a = first(ctx)
+            if a is False:
+                return False
+            b = second(ctx)
+            if b is False:
+                return False
+            return None if a is None or b is None else True
+
+        return two
+
+    def every(ctx: Ctx) -> Tri:
         unknown = False
-        for pred in self.preds:
+        for pred in preds:
             result = pred(ctx)
             if result is False:
                 return False
             if result is None:
                 unknown = True
         return None if unknown else True
+
+    return every
 
 
 # -- small parsers ----------------------------------------------------------------
@@ -171,11 +206,18 @@ def _in_ports(value: int | None, ranges: list[tuple[int, int]]) -> bool:
 
 
 def _in_net(net: ipaddress.IPv4Network | ipaddress.IPv6Network, attr: str) -> Pred:
+    if attr not in ("src", "dst"):
+        return lambda ctx: getattr(ctx, attr) in net
+    # As ``address in net``, on numbers: one address an equality, a network a mask.
+    if net.prefixlen == net.max_prefixlen:
+        address = net.network_address
+        if attr == "src":
+            return lambda ctx: ctx.src == address
+        return lambda ctx: ctx.dst == address
+    mask, network = int(net.netmask), int(net.network_address)
     if attr == "src":
-        return lambda ctx: ctx.src in net
-    if attr == "dst":
-        return lambda ctx: ctx.dst in net
-    return lambda ctx: getattr(ctx, attr) in net
+        return lambda ctx: int(ctx.src) & mask == network
+    return lambda ctx: int(ctx.dst) & mask == network
 
 
 def _if_known(base: Pred) -> Pred:
@@ -233,12 +275,24 @@ def _opt_ports(option: Option, _family: str, _sets: Mapping[str, IpSet]) -> Pred
         return lambda ctx: (ctx.tcp_flags & mask) == comp
     ranges = _ports(option.values[0]) if option.values else []
     if name in ("--sport", "--source-port", "--sports", "--source-ports"):
-        return lambda ctx: _in_ports(ctx.sport, ranges)
+        return _port_pred("sport", ranges)
     if name in ("--dport", "--destination-port", "--dports", "--destination-ports"):
-        return lambda ctx: _in_ports(ctx.dport, ranges)
+        return _port_pred("dport", ranges)
     if name == "--ports":
         return lambda ctx: _in_ports(ctx.sport, ranges) or _in_ports(ctx.dport, ranges)
     return None
+
+
+def _port_pred(attr: str, ranges: list[tuple[int, int]]) -> Pred:
+    """The source or destination port in ``ranges``; one port or one range is compared directly."""
+    if len(ranges) == 1:
+        low, high = ranges[0]
+        if attr == "sport":
+            return lambda ctx: ctx.sport is not None and low <= ctx.sport <= high
+        return lambda ctx: ctx.dport is not None and low <= ctx.dport <= high
+    if attr == "sport":
+        return lambda ctx: _in_ports(ctx.sport, ranges)
+    return lambda ctx: _in_ports(ctx.dport, ranges)
 
 
 def _flag_set(text: str) -> set[str]:
@@ -440,8 +494,13 @@ def _opt_physdev(option: Option, _family: str, _sets: Mapping[str, IpSet]) -> Pr
     return lambda ctx: False
 
 
+def _true(ctx: Ctx) -> Tri:
+    """Matches every packet: ``compile_rule`` leaves it out of a rule's predicates."""
+    return True
+
+
 def _opt_true(option: Option, _family: str, _sets: Mapping[str, IpSet]) -> Pred | None:
-    return lambda ctx: True
+    return _true
 
 
 def _opt_recent(option: Option, _family: str, _sets: Mapping[str, IpSet]) -> Pred | None:
@@ -501,7 +560,8 @@ def _match(match: Match, family: str, sets: Mapping[str, IpSet]) -> tuple[list[P
             preds.append(_const(None))
             unsure.append(f"-m {match.name} {option.name} is not modelled")
             continue
-        preds.append(_neg(pred, option.negated))
+        if pred is not _true or option.negated:  # a predicate always true changes no answer
+            preds.append(_neg(pred, option.negated))
     if match.name in _UNKNOWABLE:
         unsure.append(_UNKNOWABLE[match.name])
     return preds, unsure

@@ -57,8 +57,16 @@ class Decision:
         return f"{self.kind} {where}{via}{dev} table {table} (rule {self.rule})"
 
 
+_Entry = tuple[int, int, Route]  # (mask, network) as numbers, the route
+
+
 class Router:
-    """The routing decisions of one snapshot, its tables indexed once."""
+    """The routing decisions of one snapshot, its tables and policy rules indexed once.
+
+    Each table's routes of a family are kept longest prefix first, lowest
+    metric next, the kernel's order among equals; a lookup takes the first
+    whose network holds the destination, comparing numbers.
+    """
 
     def __init__(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
@@ -70,12 +78,28 @@ class Router:
             route.dst.network_address for route in self.tables.get(LOCAL, ()) if route.type == "broadcast"
         )
         self.owner = {address.ip: i.name for i in snapshot.interfaces for address in i.addresses}
+        self._sorted: dict[tuple[int, int], tuple[_Entry, ...]] = {}
+        for table, routes in self.tables.items():
+            for version in (4, 6):
+                mine = sorted(
+                    (r for r in routes if r.dst.version == version),
+                    key=lambda r: (-r.dst.prefixlen, r.metric or 0),
+                )
+                self._sorted[(table, version)] = tuple(
+                    (int(r.dst.netmask), int(r.dst.network_address), r) for r in mine
+                )
+        self._rules = {family: self._policy_rules(family) for family in ("ipv4", "ipv6")}
+        self._decisions: dict[tuple[int, int, int, int], Decision] = {}
 
     def rules(self, family: str) -> list[PolicyRule]:
+        """The policy rules of ``family`` by priority (the kernel's defaults when the snapshot has none)."""
+        return [rule for rule, _ in self._rules[family]]
+
+    def _policy_rules(self, family: str) -> list[tuple[PolicyRule, bool]]:
         found = sorted((r for r in self.snapshot.rules if r.family == family), key=lambda r: r.priority)
-        if found:
-            return found
-        return [PolicyRule(family=family, priority=p, table=t) for p, t in _DEFAULT_RULES]  # type: ignore[arg-type]
+        if not found:
+            found = [PolicyRule(family=family, priority=p, table=t) for p, t in _DEFAULT_RULES]  # type: ignore[arg-type]
+        return [(rule, _selects_all(rule)) for rule in found]
 
     def decide(
         self, dst: IPAddress, *, src: IPAddress | None = None, mark: int = 0, iif: str | None = None
@@ -85,9 +109,8 @@ class Router:
             if dst in self.local:
                 return Decision("local", dev=self.owner.get(dst), table=LOCAL, rule=0)
             return Decision("unknown")
-        family = "ipv6" if dst.version == 6 else "ipv4"
-        for rule in self.rules(family):
-            if not _selects(rule, dst, src, mark, iif):
+        for rule, every in self._rules["ipv6" if dst.version == 6 else "ipv4"]:
+            if not every and not _selects(rule, dst, src, mark, iif):
                 continue
             if rule.action != "to_tbl":
                 if rule.action in ("unreachable", "prohibit", "blackhole"):
@@ -101,16 +124,36 @@ class Router:
     def _lookup(self, table: int, dst: IPAddress, priority: int) -> Decision | None:
         if table == LOCAL and LOCAL not in self.tables and dst in self.local:
             return Decision("local", dev=self.owner.get(dst), table=LOCAL, rule=priority)
-        candidates = [r for r in self.tables.get(table, ()) if r.dst.version == dst.version and dst in r.dst]
-        best = min(candidates, key=lambda r: (-r.dst.prefixlen, r.metric or 0), default=None)
-        if best is None:
-            return None
-        kind = best.type
-        if kind in ("local", "broadcast", "anycast"):
-            kind = "local"
-        elif kind not in ("blackhole", "unreachable", "prohibit"):
-            kind = "unicast"
-        return Decision(kind, dev=best.dev, gateway=best.gateway, table=table, rule=priority, route=best)
+        number = int(dst)
+        for k, (mask, network, route) in enumerate(self._sorted.get((table, dst.version), ())):
+            if number & mask == network:
+                key = (table, dst.version, k, priority)
+                decision = self._decisions.get(key)
+                if decision is None:
+                    decision = self._decisions[key] = _decision(route, table, priority)
+                return decision
+        return None
+
+
+def _decision(best: Route, table: int, priority: int) -> Decision:
+    kind = best.type
+    if kind in ("local", "broadcast", "anycast"):
+        kind = "local"
+    elif kind not in ("blackhole", "unreachable", "prohibit"):
+        kind = "unicast"
+    return Decision(kind, dev=best.dev, gateway=best.gateway, table=table, rule=priority, route=best)
+
+
+def _selects_all(rule: PolicyRule) -> bool:
+    """True when ``rule`` selects every packet (no selector, not inverted)."""
+    return (
+        not rule.extra
+        and not rule.invert
+        and rule.src is None
+        and rule.dst is None
+        and rule.iif is None
+        and rule.fwmark is None
+    )
 
 
 def _selects(rule: PolicyRule, dst: IPAddress, src: IPAddress | None, mark: int, iif: str | None) -> bool:
