@@ -50,7 +50,7 @@ test-diff: install
 
 check: install
 	@$(VENV)/bin/ruff format --check src tests benchmarks scripts
-	@$(VENV)/bin/ruff check src tests benchmarks scripts
+	@$(VENV)/bin/ruff check src tests benchmarks scripts docs
 	@$(VENV)/bin/mypy
 
 format: install

@@ -13,7 +13,7 @@ from the host's files, ipv6header's hop-by-hop, quoted cgroup paths) are in
 hdr_special.py. See docs/canonical/spec-hdr.md for what the vectors show.
 """
 
-# ruff: noqa: F821 - ``c`` is put in scope by scripts/capture/canonical_probe.py
+
 
 HOOK = "the hook: the kernel restricts this match to some built-in chains"
 KERNEL_BPF = "the kernel's BPF checker refuses the program"

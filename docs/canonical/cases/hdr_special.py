@@ -19,7 +19,7 @@ Each case's note starts with its category:
   so the two are compared as parsed rules.
 """
 
-# ruff: noqa: F821 - ``c`` is put in scope by scripts/capture/canonical_probe.py
+
 
 NO_CGROUP = "no such cgroup on this host (kernel)"
 

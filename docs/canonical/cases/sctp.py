@@ -14,7 +14,7 @@ checked by tests/unit/test_canonical_sctp.py with this host's names. See
 docs/canonical/spec-sctp.md for what the vectors show.
 """
 
-# ruff: noqa: F821 - ``c`` is put in scope by scripts/capture/canonical_probe.py
+
 
 M = "-p sctp -m sctp "
 CHUNKS = (

@@ -11,7 +11,6 @@ Run:  .venv/bin/python scripts/capture/canonical_probe.py --cases docs/canonical
 """
 
 # c(fam, argv, table=, chain=, note=, context=) and SETUP are given by scripts/capture/canonical_probe.py.
-# ruff: noqa: F821
 
 SETUP = [
     ["ipset", "create", "sm4", "hash:ip", "family", "inet", "skbinfo"],
@@ -278,7 +277,7 @@ for opts, note in [
     (f"--hmark-tuple proto --hmark-proto-mask 5 {HM}", ""),
     (f"--hmark-tuple src --hmark-tuple dst {HM}", "tuple twice"),
     (f"--hmark-tuple ct --hmark-tuple ct {HM}", "tuple twice"),
-    (f"--hmark-tuple src --hmark-mod 10 --hmark-mod 11 --hmark-rnd 1", "mod twice"),
+    ("--hmark-tuple src --hmark-mod 10 --hmark-mod 11 --hmark-rnd 1", "mod twice"),
     (
         "--hmark-tuple ct --hmark-offset 1 --hmark-mod 42 --hmark-rnd 4 --hmark-proto-mask 5"
         " --hmark-dport-mask 4 --hmark-sport-mask 3 --hmark-dst-prefix 2 --hmark-src-prefix 1",

@@ -13,7 +13,8 @@ Measured inside the VM (as root, from the repo; see scripts/run-vm-tests.sh for 
 """
 
 # c(fam, argv, table=, chain=, note=, context=) and SETUP are given by scripts/capture/canonical_probe.py.
-# ruff: noqa: F821
+
+import itertools
 
 M = {"table": "mangle", "chain": "X"}
 
@@ -69,13 +70,12 @@ c("6", "-j LED --led-trigger-id foo --led-delay inf", table="raw", chain="PREROU
 
 # ---------------------------------------------------------------- CLUSTERIP (IPv4 only)
 CIP = "--new --hashmode sourceip --clustermac 01:AA:7B:47:F7:D7 --total-nodes 2 --local-node 1"
-n = 0
+_address = itertools.count(1)  # the last byte of each case's own destination address
 
 
 def cip(opts: str, note: str = "", head: str = "-i lo", context: str = "", chain: str = "INPUT") -> None:
     """One CLUSTERIP case on a destination address of its own (the kernel keeps one config each)."""
-    global n
-    n += 1
+    n = next(_address)
     c("4", f"-d 10.31.3.{n}/32 {head} -j CLUSTERIP {opts}".strip(), chain=chain, note=f"CLUSTERIP {note}".strip(),
       context=context)  # fmt: skip
 
