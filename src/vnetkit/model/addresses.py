@@ -86,6 +86,11 @@ class Address:
         if isinstance(self.index, bool) or not isinstance(self.index, int) or self.index < 0:
             raise ConfigError(f"invalid ifindex {self.index!r}: use a number 0 or more")
 
+    @property
+    def kernel_made(self) -> bool:
+        """An IPv6 link-local address (fe80::/10): the kernel gives every IPv6 link one of its own."""
+        return self.interface.version == 6 and self.interface.ip.is_link_local
+
     @classmethod
     def parse(cls, text: str, *, dev: str | None = None) -> Address:
         """An address from ``ADDRESS[/PREFIX] [dev NAME] [scope SCOPE] [FLAG...]``, as ``str()`` writes it.

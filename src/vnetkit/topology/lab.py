@@ -258,7 +258,7 @@ def status(spec: LabSpec, *, host: Host, ledgers: Ledgers | None = None, backend
         for iface in node.interfaces:
             link = state.links.get(iface)
             want = [str(a.interface) for a in node.addresses_of(iface)]
-            have = [str(a.interface) for a in state.addresses if a.dev == iface and not _link_local(a)]
+            have = [str(a.interface) for a in state.addresses if a.dev == iface and not a.kernel_made]
             if link is None:
                 word = "missing"
             elif sorted(want) != sorted(have):
@@ -277,7 +277,7 @@ def status(spec: LabSpec, *, host: Host, ledgers: Ledgers | None = None, backend
         declared = set(node.interfaces) | {"lo"}
         for name, link in state.links.items():
             if name not in declared:
-                have = [str(a.interface) for a in state.addresses if a.dev == name and not _link_local(a)]
+                have = [str(a.interface) for a in state.addresses if a.dev == name and not a.kernel_made]
                 interfaces.append(
                     {"name": name, "state": "extra", "kind": link.kind, "addresses": have, "desired": []}
                 )
@@ -288,8 +288,3 @@ def status(spec: LabSpec, *, host: Host, ledgers: Ledgers | None = None, backend
     for name, netns in observed.leftovers.items():
         nodes.append(NodeStatus(name, netns, "extra", problems=[f"node {name} is no longer in the lab"]))
     return Status(spec.name, nodes, lab_plan)
-
-
-def _link_local(address: object) -> bool:
-    iface = getattr(address, "interface", None)
-    return bool(iface is not None and iface.version == 6 and iface.ip.is_link_local)

@@ -259,11 +259,7 @@ def _sysctls(node: NodeSpec, state: NodeState) -> list[SysctlAction]:
 
 def _addresses(node: NodeSpec, state: NodeState) -> list[AddressAction]:
     want = {(a.dev, a.interface) for a in node.addresses}
-    have = [
-        a
-        for a in state.addresses
-        if a.dev in node.interfaces and not (a.interface.version == 6 and a.interface.ip.is_link_local)
-    ]
+    have = [a for a in state.addresses if a.dev in node.interfaces and not a.kernel_made]
     have_keys = {(a.dev, a.interface) for a in have}
     out: list[AddressAction] = []
     for a in have:
